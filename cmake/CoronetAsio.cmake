@@ -1,0 +1,14 @@
+# Standalone Asio (Debian's libasio-dev) ships no CMake package: wrap it here, once.
+# coronet_asio carries the include path and the definitions every Asio user of coronet needs;
+# coronet compiles Asio's implementation once (src/asio_impl.cpp, ASIO_SEPARATE_COMPILATION)
+# instead of in every translation unit.
+find_package(Threads REQUIRED)
+find_path(CORONET_ASIO_INCLUDE_DIR asio.hpp REQUIRED DOC "Directory holding standalone Asio's asio.hpp")
+
+add_library(coronet_asio INTERFACE)
+add_library(coronet::asio ALIAS coronet_asio)
+set_target_properties(coronet_asio PROPERTIES EXPORT_NAME asio)
+target_include_directories(coronet_asio SYSTEM INTERFACE $<BUILD_INTERFACE:${CORONET_ASIO_INCLUDE_DIR}>)
+target_compile_definitions(coronet_asio INTERFACE ASIO_STANDALONE ASIO_NO_DEPRECATED
+                                                  ASIO_SEPARATE_COMPILATION)
+target_link_libraries(coronet_asio INTERFACE Threads::Threads)

@@ -1,0 +1,45 @@
+// The concepts a codec satisfies. A codec is pure: it turns bytes into messages and messages into
+// bytes and never touches a socket, so the same codec serves TCP, Unix sockets and UDP.
+#pragma once
+
+#include <concepts>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include "coronet/codec/decode_result.hpp"
+
+namespace coronet {
+
+/// A codec decodes messages from a byte buffer and encodes messages by appending to one.
+///
+/// - `C::message_type` is what decode() yields. It may view into the input (std::string_view);
+///   it stays valid until the caller drops the consumed bytes.
+/// - `decode(bytes)` looks at `bytes`, the caller's buffered input starting at the first byte not
+///   yet consumed. It returns a decode_result; the caller drops consumed() bytes and calls again
+///   while the result is a message or a recoverable error.
+/// - `encode(message, out)` appends the framed message to `out`. It returns an empty error_code,
+///   or an error (and leaves `out` unchanged) if the message cannot be framed faithfully.
+template <typename C>
+concept codec = requires(C& c, std::string_view bytes, const typename C::message_type& message,
+                         std::string& out) {
+  typename C::message_type;
+  { c.decode(bytes) } -> std::same_as<decode_result<typename C::message_type>>;
+  { c.encode(message, out) } -> std::same_as<std::error_code>;
+};
+
+/// A codec for byte streams (TCP, Unix stream sockets), where reads split input anywhere.
+///
+/// On top of `codec`, a stream codec must:
+/// - decode the same messages and errors however the stream is split into calls, with the
+///   caller's buffer growing by appending (it passes back every byte it has not consumed);
+/// - cost O(n) in total for n bytes, however they are split (no rescan of the whole buffer per
+///   call: a codec remembers how far it has looked);
+/// - offer `decode_eof(bytes)`, called once the stream has ended: like decode(), but it also
+///   yields or rejects a final incomplete frame. need_more from decode_eof means "nothing left".
+template <typename C>
+concept stream_codec = codec<C> && requires(C& c, std::string_view bytes) {
+  { c.decode_eof(bytes) } -> std::same_as<decode_result<typename C::message_type>>;
+};
+
+}  // namespace coronet

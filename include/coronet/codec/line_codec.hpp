@@ -1,0 +1,58 @@
+// line_codec: messages are lines ending in '\n' (a '\r' before it is dropped, so CRLF peers work),
+// UTF-8 validated and length-bounded by default.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <system_error>
+
+#include "coronet/codec/decode_result.hpp"
+
+namespace coronet {
+
+/// Limits and checks of a line_codec. Every limit is on by default.
+struct line_codec_options {
+  /// Longest accepted line in bytes, not counting "\n" or "\r\n". Default 64 KiB.
+  std::size_t max_line_length = 64 * 1024;
+  /// Reject lines that are not strict UTF-8. Default on; turn off for binary-ish lines.
+  bool validate_utf8 = true;
+};
+
+/// Newline-delimited text.
+///
+/// Decoding yields each line without its terminator, as a view into the caller's buffer.
+/// Errors are recoverable: the bad line is dropped and the next line decodes normally.
+/// - A line longer than max_line_length yields errc::frame_too_long once; the codec then drops
+///   input up to the next '\n' itself, so the caller never buffers more than the limit (+2 bytes
+///   and one read).
+/// - A line that is not UTF-8 yields errc::invalid_utf8 (reason() names the fault class).
+/// Encoding appends the line and '\n'; a line containing '\n', ending in '\r', longer than the
+/// limit or not UTF-8 (when validating) is refused rather than sent corrupted.
+class line_codec {
+ public:
+  using message_type = std::string_view;
+
+  line_codec() = default;
+  explicit line_codec(line_codec_options options) : options_{options} {}
+
+  /// Decodes the next complete line from `buffered` (see stream_codec for the buffer contract).
+  decode_result<std::string_view> decode(std::string_view buffered);
+
+  /// Like decode(), but at end of stream a final line without '\n' is a message too.
+  decode_result<std::string_view> decode_eof(std::string_view buffered);
+
+  /// Appends `line` and '\n' to `out`, or returns why the line cannot be sent as one line.
+  std::error_code encode(std::string_view line, std::string& out) const;
+
+  const line_codec_options& options() const noexcept { return options_; }
+
+ private:
+  decode_result<std::string_view> finish_line(std::string_view line, std::size_t consumed) const;
+
+  line_codec_options options_;
+  std::size_t scanned_ = 0;  // Leading bytes of the buffered input already known to hold no '\n'.
+  bool discarding_ = false;  // Inside an over-long line: input is dropped up to its '\n'.
+};
+
+}  // namespace coronet

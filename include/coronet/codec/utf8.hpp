@@ -1,0 +1,38 @@
+// Strict UTF-8 validation (Unicode 15, table 3-7), shared by every text codec.
+#pragma once
+
+#include <cstddef>
+#include <string_view>
+
+namespace coronet {
+
+/// Why a byte sequence is not UTF-8.
+enum class utf8_fault {
+  none,                     ///< Valid.
+  invalid_byte,             ///< 0xC0, 0xC1 or 0xF5..0xFF, which never occur in UTF-8.
+  unexpected_continuation,  ///< A continuation byte (0x80..0xBF) where a sequence must start.
+  truncated_sequence,       ///< A multi-byte sequence cut short (by another byte or the end).
+  overlong_encoding,        ///< A code point encoded in more bytes than needed (E0 80.., F0 80..).
+  surrogate,                ///< U+D800..U+DFFF, which UTF-8 must not encode (ED A0..).
+  out_of_range,             ///< A code point above U+10FFFF (F4 90..).
+};
+
+/// Verdict on a byte sequence: valid, or the first fault and the offset of the sequence holding it.
+struct utf8_verdict {
+  utf8_fault fault = utf8_fault::none;
+  std::size_t offset = 0;  ///< Offset of the first byte of the offending sequence.
+
+  bool valid() const noexcept { return fault == utf8_fault::none; }
+  explicit operator bool() const noexcept { return valid(); }
+};
+
+/// Checks `bytes` strictly. ASCII runs are checked 16 bytes at a time.
+utf8_verdict check_utf8(std::string_view bytes) noexcept;
+
+/// Shorthand for check_utf8(bytes).valid().
+inline bool is_valid_utf8(std::string_view bytes) noexcept { return check_utf8(bytes).valid(); }
+
+/// A short static description of a fault ("surrogate code point", ...).
+std::string_view describe(utf8_fault fault) noexcept;
+
+}  // namespace coronet

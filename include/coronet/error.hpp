@@ -1,0 +1,28 @@
+// coronet's error codes: expected protocol and network events are reported as std::error_code
+// values in the "coronet" category, never as exceptions.
+#pragma once
+
+#include <string>
+#include <system_error>
+
+namespace coronet {
+
+/// Error conditions reported by coronet. Values start at 1 so that 0 keeps meaning "no error".
+enum class errc {
+  frame_too_long = 1,    ///< A line, frame or datagram is longer than the codec's limit.
+  invalid_utf8,          ///< Text that must be UTF-8 is not (see utf8.hpp for the classes).
+  bad_length,            ///< A length header holds a value the codec cannot accept.
+  delimiter_in_message,  ///< A message to encode contains its codec's delimiter (e.g. '\n').
+  truncated_frame,       ///< The stream ended inside a frame.
+};
+
+/// The category of every coronet::errc value; its name() is "coronet".
+const std::error_category& error_category() noexcept;
+
+/// Makes an error_code in coronet's category (found by ADL, so `ec == errc::x` works).
+std::error_code make_error_code(errc e) noexcept;
+
+}  // namespace coronet
+
+template <>
+struct std::is_error_code_enum<coronet::errc> : std::true_type {};
