@@ -30,7 +30,8 @@ void write_header(std::string& out, std::uint64_t value, std::size_t width, byte
 }
 
 std::uint64_t largest_header_value(std::size_t width) noexcept {
-  return width >= 8 ? std::numeric_limits<std::uint64_t>::max() : (std::uint64_t{1} << (width * 8)) - 1;
+  return width >= 8 ? std::numeric_limits<std::uint64_t>::max()
+                    : (std::uint64_t{1} << (width * 8)) - 1;
 }
 
 }  // namespace

@@ -18,8 +18,9 @@ constexpr std::string_view too_long_reason = "line longer than max_line_length";
 std::size_t find_newline(std::string_view bytes, std::size_t from) noexcept {
   if (from >= bytes.size()) return std::string_view::npos;
   const void* found = std::memchr(bytes.data() + from, '\n', bytes.size() - from);
-  return found == nullptr ? std::string_view::npos
-                          : static_cast<std::size_t>(static_cast<const char*>(found) - bytes.data());
+  return found == nullptr
+             ? std::string_view::npos
+             : static_cast<std::size_t>(static_cast<const char*>(found) - bytes.data());
 }
 
 std::string_view strip_carriage_return(std::string_view line) noexcept {

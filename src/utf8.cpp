@@ -9,7 +9,9 @@ namespace {
 
 constexpr std::uint64_t high_bits = 0x8080808080808080ULL;
 
-bool is_continuation(unsigned char byte) noexcept { return (byte & 0xC0U) == 0x80U; }
+bool is_continuation(unsigned char byte) noexcept {
+  return (byte & 0xC0U) == 0x80U;
+}
 
 // Index of the first non-ASCII byte at or after `from`; whole 16-byte blocks are tested with two
 // 64-bit loads, which gcc keeps in registers (text is mostly ASCII, so this loop does the work).
@@ -23,7 +25,8 @@ std::size_t skip_ascii(const unsigned char* data, std::size_t size, std::size_t 
     if (((first | second) & high_bits) != 0) break;
     i += 16;
   }
-  while (i < size && data[i] < 0x80U) ++i;
+  while (i < size && data[i] < 0x80U)
+    ++i;
   return i;
 }
 

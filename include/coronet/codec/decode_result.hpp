@@ -38,8 +38,8 @@ class decode_result {
   /// A protocol error. `reason` must be a string with static storage (no allocation on errors).
   /// `recoverable` says whether the codec can go on decoding the same stream after dropping
   /// `consumed` bytes (a line codec can; a length-prefixed codec that lost sync cannot).
-  static decode_result failure(std::error_code error, std::string_view reason,
-                               std::size_t consumed, bool recoverable) noexcept {
+  static decode_result failure(std::error_code error, std::string_view reason, std::size_t consumed,
+                               bool recoverable) noexcept {
     decode_result result{decode_status::error, consumed};
     result.error_ = error;
     result.reason_ = reason;

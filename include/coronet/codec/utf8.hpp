@@ -30,7 +30,9 @@ struct utf8_verdict {
 utf8_verdict check_utf8(std::string_view bytes) noexcept;
 
 /// Shorthand for check_utf8(bytes).valid().
-inline bool is_valid_utf8(std::string_view bytes) noexcept { return check_utf8(bytes).valid(); }
+inline bool is_valid_utf8(std::string_view bytes) noexcept {
+  return check_utf8(bytes).valid();
+}
 
 /// A short static description of a fault ("surrogate code point", ...).
 std::string_view describe(utf8_fault fault) noexcept;

@@ -56,7 +56,8 @@ struct conformance_report {
   std::string summary() const {
     std::ostringstream out;
     out << runs << " runs, " << failures.size() << " failures";
-    for (std::size_t i = 0; i < failures.size() && i < 20; ++i) out << "\n  " << failures[i];
+    for (std::size_t i = 0; i < failures.size() && i < 20; ++i)
+      out << "\n  " << failures[i];
     return out.str();
   }
 };
@@ -167,7 +168,8 @@ feed_outcome<C> feed_in_chunks(C codec, std::string_view stream,
   std::size_t offset = 0;
   std::size_t chunk_index = 0;
   while (offset < stream.size()) {
-    std::size_t size = chunk_index < chunk_sizes.size() ? chunk_sizes[chunk_index++] : stream.size();
+    std::size_t size =
+        chunk_index < chunk_sizes.size() ? chunk_sizes[chunk_index++] : stream.size();
     size = std::clamp<std::size_t>(size, 1, stream.size() - offset);
     buffer.append(stream.substr(offset, size));
     offset += size;
@@ -181,37 +183,42 @@ feed_outcome<C> feed_in_chunks(C codec, std::string_view stream,
 /// point (or max_split_points of them), in random chunkings and one byte at a time.
 /// `make_codec` returns a fresh codec for each run. `stream` may hold invalid input on purpose.
 template <typename MakeCodec>
-  requires stream_codec<std::invoke_result_t<MakeCodec&>>
-conformance_report check_stream_splits(MakeCodec make_codec, std::string_view stream,
-                                       const conformance_options& options = {}) {
+requires stream_codec<std::invoke_result_t<MakeCodec&>> conformance_report check_stream_splits(
+    MakeCodec make_codec, std::string_view stream, const conformance_options& options = {}) {
   using C = std::invoke_result_t<MakeCodec&>;
   conformance_report report;
   const feed_outcome<C> reference = feed_in_chunks(make_codec(), stream, {stream.size()});
-  for (const std::string& violation : reference.broken) report.failures.push_back(violation);
+  for (const std::string& violation : reference.broken)
+    report.failures.push_back(violation);
 
   auto compare = [&](const std::vector<std::size_t>& chunks, const std::string& how) {
     ++report.runs;
     const feed_outcome<C> run = feed_in_chunks(make_codec(), stream, chunks);
-    for (const std::string& violation : run.broken) report.failures.push_back(how + ": " + violation);
+    for (const std::string& violation : run.broken)
+      report.failures.push_back(how + ": " + violation);
     if (run.events != reference.events) {
-      report.failures.push_back(how + ": " + detail::first_difference(reference.events, run.events));
+      report.failures.push_back(how + ": " +
+                                detail::first_difference(reference.events, run.events));
     }
   };
 
   const std::size_t size = stream.size();
-  const std::size_t split_step = std::max<std::size_t>(1, size / std::max<std::size_t>(1, options.max_split_points));
+  const std::size_t split_step =
+      std::max<std::size_t>(1, size / std::max<std::size_t>(1, options.max_split_points));
   for (std::size_t split = 1; split < size; split += split_step) {
     compare({split, size - split}, "split at " + std::to_string(split));
   }
   std::mt19937_64 random{options.seed};
-  std::uniform_int_distribution<std::size_t> chunk_size{1, std::max<std::size_t>(1, options.max_random_chunk)};
+  std::uniform_int_distribution<std::size_t> chunk_size{
+      1, std::max<std::size_t>(1, options.max_random_chunk)};
   for (std::size_t run = 0; run < options.random_chunkings; ++run) {
     std::vector<std::size_t> chunks;
     for (std::size_t covered = 0; covered < size;) {
       chunks.push_back(chunk_size(random));
       covered += chunks.back();
     }
-    compare(chunks, "random chunking " + std::to_string(run) + " (seed " + std::to_string(options.seed) + ")");
+    compare(chunks, "random chunking " + std::to_string(run) + " (seed " +
+                        std::to_string(options.seed) + ")");
   }
   compare(std::vector<std::size_t>(size, 1), "byte at a time");
   return report;
@@ -220,9 +227,9 @@ conformance_report check_stream_splits(MakeCodec make_codec, std::string_view st
 /// Encodes `messages` back to back, then checks that the stream decodes to exactly those messages
 /// however it is split (check_stream_splits). Messages must be valid for the codec.
 template <typename MakeCodec, typename Message>
-  requires stream_codec<std::invoke_result_t<MakeCodec&>>
-conformance_report check_stream_round_trip(MakeCodec make_codec, const std::vector<Message>& messages,
-                                           const conformance_options& options = {}) {
+requires stream_codec<std::invoke_result_t<MakeCodec&>> conformance_report
+check_stream_round_trip(MakeCodec make_codec, const std::vector<Message>& messages,
+                        const conformance_options& options = {}) {
   using C = std::invoke_result_t<MakeCodec&>;
   conformance_report report;
   std::string stream;
@@ -249,17 +256,19 @@ conformance_report check_stream_round_trip(MakeCodec make_codec, const std::vect
 /// result does not depend on which datagrams came before (a fresh codec, the same codec, reverse
 /// order), and every successfully decoded message encodes back to the same bytes.
 template <typename MakeCodec>
-  requires codec<std::invoke_result_t<MakeCodec&>>
-conformance_report check_datagrams(MakeCodec make_codec, const std::vector<std::string>& datagrams) {
+requires codec<std::invoke_result_t<MakeCodec&>> conformance_report
+check_datagrams(MakeCodec make_codec, const std::vector<std::string>& datagrams) {
   using C = std::invoke_result_t<MakeCodec&>;
   conformance_report report;
   auto decode_one = [&report](C& codec, const std::string& datagram, std::size_t index) {
     auto result = codec.decode(std::string_view{datagram});
     if (result.needs_more()) {
-      report.failures.push_back("datagram " + std::to_string(index) + ": decode asked for more bytes");
+      report.failures.push_back("datagram " + std::to_string(index) +
+                                ": decode asked for more bytes");
     } else if (result.consumed() != datagram.size()) {
       report.failures.push_back("datagram " + std::to_string(index) + ": consumed " +
-                                std::to_string(result.consumed()) + " of " + std::to_string(datagram.size()));
+                                std::to_string(result.consumed()) + " of " +
+                                std::to_string(datagram.size()));
     }
     if (result.has_message()) return event_for<C>{false, detail::snapshot(result.message()), {}};
     return event_for<C>{true, {}, result.error()};
@@ -274,11 +283,15 @@ conformance_report check_datagrams(MakeCodec make_codec, const std::vector<std::
   C reversed = make_codec();
   std::vector<event_for<C>> in_order(datagrams.size());
   std::vector<event_for<C>> in_reverse(datagrams.size());
-  for (std::size_t i = 0; i < datagrams.size(); ++i) in_order[i] = decode_one(shared, datagrams[i], i);
-  for (std::size_t i = datagrams.size(); i-- > 0;) in_reverse[i] = decode_one(reversed, datagrams[i], i);
+  for (std::size_t i = 0; i < datagrams.size(); ++i)
+    in_order[i] = decode_one(shared, datagrams[i], i);
+  for (std::size_t i = datagrams.size(); i-- > 0;)
+    in_reverse[i] = decode_one(reversed, datagrams[i], i);
   report.runs = 3;
-  if (in_order != alone) report.failures.push_back("in order: " + detail::first_difference(alone, in_order));
-  if (in_reverse != alone) report.failures.push_back("reversed: " + detail::first_difference(alone, in_reverse));
+  if (in_order != alone)
+    report.failures.push_back("in order: " + detail::first_difference(alone, in_order));
+  if (in_reverse != alone)
+    report.failures.push_back("reversed: " + detail::first_difference(alone, in_reverse));
 
   const C encoder = make_codec();
   for (std::size_t i = 0; i < datagrams.size(); ++i) {
@@ -287,7 +300,8 @@ conformance_report check_datagrams(MakeCodec make_codec, const std::vector<std::
     C decoder = make_codec();
     auto decoded = decoder.decode(std::string_view{datagrams[i]});
     if (const std::error_code error = encoder.encode(decoded.message(), encoded)) {
-      report.failures.push_back("datagram " + std::to_string(i) + ": re-encode failed: " + error.message());
+      report.failures.push_back("datagram " + std::to_string(i) +
+                                ": re-encode failed: " + error.message());
     } else if (encoded != datagrams[i]) {
       report.failures.push_back("datagram " + std::to_string(i) + ": re-encoded bytes differ");
     }
