@@ -20,6 +20,16 @@ class coronet_category final : public std::error_category {
         return "message contains the codec's delimiter";
       case errc::truncated_frame:
         return "stream ended inside a frame";
+      case errc::timed_out:
+        return "timed out";
+      case errc::send_queue_full:
+        return "send queue full";
+      case errc::slow_consumer:
+        return "peer reads too slowly: send queue limit reached";
+      case errc::connection_closed:
+        return "connection closed";
+      case errc::server_full:
+        return "server full";
     }
     return "unknown coronet error " + std::to_string(value);
   }

@@ -14,6 +14,11 @@ enum class errc {
   bad_length,            ///< A length header holds a value the codec cannot accept.
   delimiter_in_message,  ///< A message to encode contains its codec's delimiter (e.g. '\n').
   truncated_frame,       ///< The stream ended inside a frame.
+  timed_out,             ///< A read, write, connect or idle timeout expired.
+  send_queue_full,       ///< The send queue is at its limit; the message was not queued.
+  slow_consumer,         ///< The peer did not read fast enough; the connection was dropped.
+  connection_closed,     ///< The connection is closed (by us, the peer, or an earlier error).
+  server_full,           ///< The server refused the connection: max_connections reached.
 };
 
 /// The category of every coronet::errc value; its name() is "coronet".

@@ -1,0 +1,15 @@
+// Convenience header: all of coronet (codecs, framed connections, servers, clients).
+#pragma once
+
+#include "coronet/codec.hpp"
+#include "coronet/endpoint/address.hpp"
+#include "coronet/endpoint/callback_handler.hpp"
+#include "coronet/endpoint/client.hpp"
+#include "coronet/endpoint/server.hpp"
+#include "coronet/endpoint/server_options.hpp"
+#include "coronet/endpoint/socket_options.hpp"
+#include "coronet/error.hpp"
+#include "coronet/log.hpp"
+#include "coronet/stream/connection_options.hpp"
+#include "coronet/stream/framed_connection.hpp"
+#include "coronet/stream/read_result.hpp"

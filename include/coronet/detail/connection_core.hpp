@@ -1,0 +1,247 @@
+// The codec-independent state of a framed connection: the byte stream, the read buffer, the
+// bounded send queue and its single writer, and the watchdog that enforces timeouts. It is shared
+// (shared_ptr) with the completion handlers of in-flight writes and timers, so a connection object
+// can be destroyed while the stream still has operations pending.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <system_error>
+#include <utility>
+
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/cancellation_signal.hpp>
+#include <asio/error.hpp>
+#include <asio/experimental/as_tuple.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+
+#include "coronet/detail/read_buffer.hpp"
+#include "coronet/error.hpp"
+#include "coronet/stream/connection_options.hpp"
+
+namespace coronet::detail {
+
+inline constexpr auto tuple_awaitable = asio::experimental::as_tuple(asio::use_awaitable);
+
+template <typename Stream>
+class connection_core : public std::enable_shared_from_this<connection_core<Stream>> {
+ public:
+  using clock = std::chrono::steady_clock;
+
+  connection_core(Stream stream, const connection_options& options)
+      : stream_{std::move(stream)},
+        options_{options},
+        watchdog_{stream_.get_executor()},
+        room_{stream_.get_executor(), clock::time_point::max()},
+        last_receive_{clock::now()} {}
+
+  Stream& stream() noexcept { return stream_; }
+  const connection_options& options() const noexcept { return options_; }
+  read_buffer& input() noexcept { return input_; }
+
+  /// The first error that ended the connection (empty while it is usable).
+  std::error_code failure() const noexcept { return failure_; }
+  bool is_open() const noexcept { return !failure_ && !closed_; }
+  std::size_t queued_bytes() const noexcept { return pending_.size() + sending_.size(); }
+
+  // ---- reading -------------------------------------------------------------------------------
+
+  /// Starts the per-read() deadline (read_timeout), counted from now.
+  void begin_read_call() noexcept {
+    read_call_deadline_ = options_.read_timeout.count() > 0 ? clock::now() + options_.read_timeout
+                                                            : clock::time_point::max();
+  }
+
+  /// Reads once from the stream into the read buffer, bounded by the idle and read timeouts and
+  /// cancellable through the calling coroutine's cancellation slot.
+  asio::awaitable<std::error_code> read_some() {
+    if (failure_) co_return failure_;
+    if (closed_) co_return make_error_code(errc::connection_closed);
+    const std::span<char> space = input_.prepare(next_read_size_);
+    read_deadline_ = read_call_deadline_;
+    if (options_.idle_timeout.count() > 0) {
+      read_deadline_ = std::min(read_deadline_, last_receive_ + options_.idle_timeout);
+    }
+    reading_ = true;
+    read_timed_out_ = false;
+    if (read_deadline_ != clock::time_point::max()) arm_watchdog(read_deadline_);
+
+    // Forward the caller's cancellation to this read only: a timeout must not cancel writes.
+    asio::cancellation_state caller = co_await asio::this_coro::cancellation_state;
+    if (caller.slot().is_connected()) {
+      caller.slot().assign([this](asio::cancellation_type type) { read_cancel_.emit(type); });
+    }
+    auto [error, count] = co_await stream_.async_read_some(
+        asio::buffer(space.data(), space.size()),
+        asio::bind_cancellation_slot(read_cancel_.slot(), tuple_awaitable));
+    if (caller.slot().is_connected()) caller.slot().clear();
+    reading_ = false;
+
+    if (count > 0) {
+      input_.commit(count);
+      last_receive_ = clock::now();
+      // Reads that fill the buffer ask for more next time, up to max_read_size.
+      if (count == space.size())
+        next_read_size_ = std::min(next_read_size_ * 2, options_.max_read_size);
+      co_return std::error_code{};
+    }
+    if (failure_) co_return failure_;
+    if (error == asio::error::operation_aborted && read_timed_out_) co_return errc::timed_out;
+    co_return error;
+  }
+
+  // ---- writing -------------------------------------------------------------------------------
+
+  /// Whether one more message may be queued now (an empty queue always takes one).
+  bool has_room() const noexcept {
+    return queued_bytes() == 0 || queued_bytes() < options_.send_queue_limit;
+  }
+
+  /// The buffer encoders append to; call commit_queued() after appending.
+  std::string& queue() noexcept { return pending_; }
+
+  /// Starts sending what was appended to queue(), unless a send is already in flight (its
+  /// completion sends everything queued meanwhile, as one write).
+  void commit_queued() {
+    if (!writing_ && !pending_.empty() && is_open()) start_send();
+  }
+
+  /// Waits until has_room() or the connection fails. Returns the failure, or operation_aborted
+  /// if the calling coroutine was cancelled.
+  asio::awaitable<std::error_code> wait_for_room() {
+    return wait_until([this] { return has_room(); });
+  }
+
+  /// Waits until everything queued has been handed to the stream (or the connection fails).
+  asio::awaitable<std::error_code> wait_until_sent() {
+    return wait_until([this] { return queued_bytes() == 0; });
+  }
+
+  // ---- closing -------------------------------------------------------------------------------
+
+  /// Ends the connection with `error` (the first error wins): closes the stream, which aborts
+  /// every pending operation, and wakes everyone waiting.
+  void fail(std::error_code error) {
+    if (!failure_) failure_ = error;
+    close();
+  }
+
+  /// Closes the stream now; queued bytes are discarded.
+  void close() {
+    if (closed_) return;
+    closed_ = true;
+    std::error_code ignored;
+    stream_.close(ignored);
+    watchdog_.cancel();
+    room_.cancel();
+    pending_.clear();
+  }
+
+ private:
+  template <typename Condition>
+  asio::awaitable<std::error_code> wait_until(Condition condition) {
+    while (!condition()) {
+      if (failure_) co_return failure_;
+      if (closed_) co_return make_error_code(errc::connection_closed);
+      ++waiting_;
+      auto [error] = co_await room_.async_wait(tuple_awaitable);
+      --waiting_;
+      asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
+      if (state.cancelled() != asio::cancellation_type::none) {
+        co_return make_error_code(asio::error::operation_aborted);
+      }
+    }
+    co_return failure_;
+  }
+
+  void start_send() {
+    writing_ = true;
+    sending_.swap(pending_);
+    if (options_.write_timeout.count() > 0) {
+      write_deadline_ = clock::now() + options_.write_timeout;
+      arm_watchdog(write_deadline_);
+    }
+    asio::async_write(stream_, asio::buffer(sending_),
+                      [self = this->shared_from_this()](std::error_code error, std::size_t) {
+                        self->on_sent(error);
+                      });
+  }
+
+  void on_sent(std::error_code error) {
+    writing_ = false;
+    write_deadline_ = clock::time_point::max();
+    sending_.clear();
+    // A large burst should not pin its buffer for the connection's lifetime.
+    if (sending_.capacity() > options_.send_queue_limit) std::string{}.swap(sending_);
+    if (error) {
+      if (!closed_) fail(error);  // After close(), an aborted write is expected, not a failure.
+    } else if (!pending_.empty() && is_open()) {
+      start_send();
+    }
+    if (waiting_ > 0) room_.cancel();
+  }
+
+  // The watchdog is one timer per connection. Deadlines change on every read (a plain store);
+  // the timer is re-armed only when a deadline moves earlier than its expiry, and otherwise
+  // wakes at most once per timeout period, re-checks and sleeps again.
+  void arm_watchdog(clock::time_point deadline) {
+    if (closed_ || (watchdog_armed_ && watchdog_.expiry() <= deadline)) return;
+    watchdog_armed_ = true;
+    watchdog_.expires_at(deadline);
+    watchdog_.async_wait([self = this->shared_from_this()](std::error_code error) {
+      if (error == asio::error::operation_aborted) return;  // Re-armed or closed.
+      self->watchdog_armed_ = false;
+      self->on_watchdog();
+    });
+  }
+
+  void on_watchdog() {
+    if (closed_) return;
+    const clock::time_point now = clock::now();
+    if (writing_ && now >= write_deadline_) {
+      fail(errc::timed_out);
+      return;
+    }
+    if (reading_ && now >= read_deadline_) {
+      read_timed_out_ = true;
+      read_cancel_.emit(asio::cancellation_type::terminal);
+    }
+    clock::time_point next = clock::time_point::max();
+    if (reading_ && !read_timed_out_) next = std::min(next, read_deadline_);
+    if (writing_) next = std::min(next, write_deadline_);
+    if (next != clock::time_point::max()) arm_watchdog(next);
+  }
+
+  Stream stream_;
+  connection_options options_;
+  read_buffer input_;
+  std::size_t next_read_size_ = 4096;
+
+  std::string pending_;  // Encoded, waiting for the current send to finish.
+  std::string sending_;  // Handed to async_write; untouched until it completes.
+  bool writing_ = false;
+
+  asio::steady_timer watchdog_;
+  bool watchdog_armed_ = false;
+  asio::steady_timer room_;  // Never expires; cancelled to wake writers waiting for room.
+  std::size_t waiting_ = 0;
+  asio::cancellation_signal read_cancel_;
+
+  clock::time_point last_receive_;
+  clock::time_point read_call_deadline_ = clock::time_point::max();
+  clock::time_point read_deadline_ = clock::time_point::max();
+  clock::time_point write_deadline_ = clock::time_point::max();
+  bool reading_ = false;
+  bool read_timed_out_ = false;
+
+  std::error_code failure_;
+  bool closed_ = false;
+};
+
+}  // namespace coronet::detail

@@ -1,0 +1,56 @@
+// The read buffer of a connection: bytes received but not yet consumed by the codec. Allocated on
+// first use, grown on demand, compacted instead of grown when consumed bytes free enough room.
+#pragma once
+
+#include <algorithm>
+#include <cstddef>
+#include <cstring>
+#include <memory>
+#include <span>
+#include <string_view>
+
+namespace coronet::detail {
+
+class read_buffer {
+ public:
+  /// Bytes received and not yet consumed.
+  std::string_view readable() const noexcept { return {data_.get() + begin_, end_ - begin_}; }
+  bool empty() const noexcept { return begin_ == end_; }
+  std::size_t capacity() const noexcept { return capacity_; }
+
+  void consume(std::size_t count) noexcept {
+    begin_ += std::min(count, end_ - begin_);
+    if (begin_ == end_) begin_ = end_ = 0;
+  }
+
+  /// Free space of at least `wanted` bytes at the end (compacting or growing as needed).
+  std::span<char> prepare(std::size_t wanted) {
+    if (capacity_ - end_ < wanted && begin_ > 0) {
+      const std::size_t size = end_ - begin_;
+      std::memmove(data_.get(), data_.get() + begin_, size);
+      begin_ = 0;
+      end_ = size;
+    }
+    if (capacity_ - end_ < wanted) {
+      const std::size_t needed = end_ + wanted;
+      const std::size_t grown = std::max(needed, capacity_ * 2);
+      auto bigger = std::make_unique_for_overwrite<char[]>(grown);
+      if (end_ > begin_) std::memcpy(bigger.get(), data_.get() + begin_, end_ - begin_);
+      end_ -= begin_;
+      begin_ = 0;
+      data_ = std::move(bigger);
+      capacity_ = grown;
+    }
+    return {data_.get() + end_, capacity_ - end_};
+  }
+
+  void commit(std::size_t count) noexcept { end_ += count; }
+
+ private:
+  std::unique_ptr<char[]> data_;
+  std::size_t capacity_ = 0;
+  std::size_t begin_ = 0;
+  std::size_t end_ = 0;
+};
+
+}  // namespace coronet::detail

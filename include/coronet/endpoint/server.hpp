@@ -1,0 +1,289 @@
+// basic_server: accepts up to max_connections stream connections (TCP or Unix socket) and runs
+// the user's handler coroutine on each, through a framed_connection. tcp_server and unix_server
+// are the two instantiations. The server runs on the caller's executor; nothing is global.
+#pragma once
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstddef>
+#include <exception>
+#include <list>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+
+#include <asio/any_io_executor.hpp>
+#include <asio/cancellation_signal.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/ip/v6_only.hpp>
+#include <asio/local/stream_protocol.hpp>
+#include <asio/steady_timer.hpp>
+
+#include "coronet/codec/codec_concepts.hpp"
+#include "coronet/detail/connection_core.hpp"
+#include "coronet/endpoint/address.hpp"
+#include "coronet/endpoint/server_options.hpp"
+#include "coronet/endpoint/socket_options.hpp"
+#include "coronet/stream/framed_connection.hpp"
+
+namespace coronet {
+
+namespace detail {
+
+// One open connection, as the server sees it: how to cancel its handler and how to close it.
+struct server_session {
+  asio::cancellation_signal cancel_handler;
+  std::function<void()> close_now;
+};
+
+template <typename Protocol>
+struct server_state {
+  server_state(const asio::any_io_executor& executor, server_options server_options)
+      : acceptor{executor},
+        options{std::move(server_options)},
+        slot_freed{executor, asio::steady_timer::time_point::max()},
+        drain_deadline{executor} {}
+
+  void log(log_level level, const std::string& message) const {
+    if (options.log) options.log(level, message);
+  }
+
+  typename Protocol::acceptor acceptor;
+  server_options options;
+  std::list<server_session> sessions;
+  std::size_t refusing = 0;
+  bool stopping = false;
+  asio::steady_timer slot_freed;  // Never expires; cancelled when a connection ends.
+  asio::steady_timer drain_deadline;
+  ino_t unix_socket_inode = 0;  // To remove only our own socket file at stop.
+};
+
+// Refusals in flight at once; past this, connections over the limit are closed without a word.
+inline constexpr std::size_t max_concurrent_refusals = 64;
+
+std::string describe_exception(const std::exception_ptr& failure);
+void open_tcp_acceptor(asio::ip::tcp::acceptor& acceptor, const server_options& options);
+ino_t open_unix_acceptor(asio::local::stream_protocol::acceptor& acceptor,
+                         const server_options& options);
+void remove_unix_socket_file(const std::string& path, ino_t inode);
+
+}  // namespace detail
+
+/// A stream server: binds and listens when constructed (so local_endpoint() is known at once),
+/// accepts when serve() is called, and runs `handler(connection&)` once per connection.
+///
+/// The handler is a coroutine, `asio::awaitable<void>(framed_connection<Codec, socket>&)`; the
+/// connection ends when it returns (what it queued is sent first) or throws (logged through
+/// options.log). Either way only that connection is affected.
+///
+/// Use it from one thread (the thread running its executor), like every Asio object.
+template <typename Protocol>
+class basic_server {
+ public:
+  using protocol_type = Protocol;
+  using socket_type = typename Protocol::socket;
+  using endpoint_type = typename Protocol::endpoint;
+  template <stream_codec Codec>
+  using connection_type = framed_connection<Codec, socket_type>;
+
+  /// Binds and listens. Throws std::system_error if the address cannot be bound.
+  basic_server(const asio::any_io_executor& executor, server_options options)
+      : state_{std::make_shared<detail::server_state<Protocol>>(executor, std::move(options))} {
+    if constexpr (std::is_same_v<Protocol, asio::ip::tcp>) {
+      detail::open_tcp_acceptor(state_->acceptor, state_->options);
+    } else {
+      state_->unix_socket_inode = detail::open_unix_acceptor(state_->acceptor, state_->options);
+    }
+  }
+  basic_server(asio::io_context& io, server_options options)
+      : basic_server(io.get_executor(), std::move(options)) {}
+
+  basic_server(const basic_server&) = delete;
+  basic_server& operator=(const basic_server&) = delete;
+
+  /// Closes the listener and every connection at once (use stop() for a graceful end).
+  ~basic_server() {
+    halt_accepting();
+    for (detail::server_session& session : state_->sessions) {
+      session.cancel_handler.emit(asio::cancellation_type::terminal);
+      session.close_now();
+    }
+  }
+
+  /// Starts accepting; each connection gets a fresh `Codec{}` and runs `handler`.
+  template <stream_codec Codec, typename Handler>
+  void serve(Handler handler) {
+    serve(Codec{}, std::move(handler));
+  }
+
+  /// Starts accepting; each connection gets a copy of `codec` (so its options) and runs
+  /// `handler`. Call once.
+  template <stream_codec Codec, typename Handler>
+  void serve(Codec codec, Handler handler) {
+    static_assert(std::is_invocable_v<Handler&, connection_type<Codec>&>,
+                  "a handler is called as handler(connection&) and returns asio::awaitable<void>");
+    asio::co_spawn(
+        state_->acceptor.get_executor(),
+        accept_loop(state_, std::make_shared<Handler>(std::move(handler)), std::move(codec)),
+        asio::detached);
+  }
+
+  /// The bound address (with the real port when options.port was 0).
+  endpoint_type local_endpoint() const { return state_->acceptor.local_endpoint(); }
+
+  /// Connections being served now (refused ones are not counted).
+  std::size_t connection_count() const noexcept { return state_->sessions.size(); }
+
+  /// Graceful stop: stops accepting, cancels every handler, lets each connection send what it
+  /// has queued and half-close within options.drain_timeout, then closes whatever is left.
+  /// The io_context's run() returns once the last connection is gone (if it has no other work).
+  void stop() {
+    if (state_->stopping) return;
+    halt_accepting();
+    for (detail::server_session& session : state_->sessions) {
+      session.cancel_handler.emit(asio::cancellation_type::terminal);
+    }
+    // A handler that ignores cancellation is closed at the deadline.
+    state_->drain_deadline.expires_after(state_->options.drain_timeout);
+    state_->drain_deadline.async_wait([state = state_](std::error_code error) {
+      if (error) return;
+      for (detail::server_session& session : state->sessions)
+        session.close_now();
+    });
+  }
+
+ private:
+  using state_ptr = std::shared_ptr<detail::server_state<Protocol>>;
+
+  void halt_accepting() {
+    state_->stopping = true;
+    std::error_code ignored;
+    state_->acceptor.close(ignored);
+    state_->slot_freed.cancel();
+    if constexpr (!std::is_same_v<Protocol, asio::ip::tcp>) {
+      if (state_->unix_socket_inode != 0) {
+        detail::remove_unix_socket_file(state_->options.unix_path, state_->unix_socket_inode);
+        state_->unix_socket_inode = 0;
+      }
+    }
+  }
+
+  template <typename Codec, typename Handler>
+  static asio::awaitable<void> accept_loop(state_ptr state, std::shared_ptr<Handler> handler,
+                                           Codec codec) {
+    using namespace std::chrono_literals;
+    const server_options& options = state->options;
+    std::chrono::milliseconds backoff{0};
+    while (!state->stopping) {
+      if (state->sessions.size() >= options.max_connections &&
+          options.when_full == overload_policy::pause_accepting) {
+        co_await state->slot_freed.async_wait(detail::tuple_awaitable);
+        continue;
+      }
+      auto [error, socket] = co_await state->acceptor.async_accept(detail::tuple_awaitable);
+      if (state->stopping) break;
+      if (error) {
+        // Out of descriptors or memory: retrying at once would spin; back off up to 1 s.
+        backoff = std::min<std::chrono::milliseconds>(std::max(backoff * 2, 10ms), 1s);
+        state->log(log_level::error, "accept failed: " + error.message() + "; retrying in " +
+                                         std::to_string(backoff.count()) + " ms");
+        asio::steady_timer pause{state->acceptor.get_executor(), backoff};
+        co_await pause.async_wait(detail::tuple_awaitable);
+        continue;
+      }
+      backoff = 0ms;
+      if (state->sessions.size() >= options.max_connections) {
+        refuse(state, codec, std::move(socket));
+        continue;
+      }
+      auto session = state->sessions.emplace(state->sessions.end());
+      asio::co_spawn(state->acceptor.get_executor(),
+                     run_session(state, handler, codec, std::move(socket), session),
+                     asio::detached);
+    }
+  }
+
+  template <typename Codec, typename Handler>
+  static asio::awaitable<void> run_session(state_ptr state, std::shared_ptr<Handler> handler,
+                                           Codec codec, socket_type socket,
+                                           std::list<detail::server_session>::iterator session) {
+    const server_options& options = state->options;
+    std::error_code ignored;
+    const std::string peer = to_string(socket.remote_endpoint(ignored));
+    if (const std::error_code error = apply_socket_options(socket, options.socket)) {
+      state->log(log_level::warning, peer + ": socket options not applied: " + error.message());
+    }
+    connection_type<Codec> connection{std::move(socket), std::move(codec), options.connection};
+    session->close_now = [&connection] { connection.close(); };
+
+    auto [failure] = co_await asio::co_spawn(
+        state->acceptor.get_executor(), call_handler(handler, connection),
+        asio::bind_cancellation_slot(session->cancel_handler.slot(), detail::tuple_awaitable));
+    if (failure && !state->stopping) {
+      state->log(log_level::error,
+                 peer + ": handler failed: " + detail::describe_exception(failure));
+    } else if (const std::error_code error = connection.error()) {
+      state->log(log_level::info, peer + ": connection ended: " + error.message());
+    }
+    // The slot frees as soon as the handler is done; the graceful close that follows (send the
+    // queue, half-close, wait for the peer's close) is bounded by drain_timeout on its own.
+    state->sessions.erase(session);
+    state->slot_freed.cancel();
+    co_await connection.close_gracefully(options.drain_timeout);
+  }
+
+  template <typename Handler, typename Connection>
+  static asio::awaitable<void> call_handler(std::shared_ptr<Handler> handler,
+                                            Connection& connection) {
+    co_await (*handler)(connection);
+  }
+
+  template <typename Codec>
+  static void refuse(const state_ptr& state, const Codec& codec, socket_type socket) {
+    const server_options& options = state->options;
+    std::error_code ignored;
+    const std::string peer = to_string(socket.remote_endpoint(ignored));
+    const std::string reason =
+        "server full (" + std::to_string(options.max_connections) + " connections)";
+    state->log(log_level::warning, "refused " + peer + ": " + reason);
+    if (state->refusing >= detail::max_concurrent_refusals) return;  // The socket closes here.
+    ++state->refusing;
+    asio::co_spawn(state->acceptor.get_executor(),
+                   send_refusal(state, codec, std::move(socket), "error: " + reason),
+                   asio::detached);
+  }
+
+  template <typename Codec>
+  static asio::awaitable<void> send_refusal(state_ptr state, Codec codec, socket_type socket,
+                                            std::string default_message) {
+    using namespace std::chrono_literals;
+    connection_options refusal_limits = state->options.connection;
+    refusal_limits.write_timeout = 1s;
+    connection_type<Codec> connection{std::move(socket), std::move(codec), refusal_limits};
+    using message_type = typename Codec::message_type;
+    if constexpr (std::is_constructible_v<message_type, std::string_view>) {
+      const std::string& custom = state->options.refusal_message;
+      const std::string& text = custom.empty() ? default_message : custom;
+      connection.try_write(message_type{std::string_view{text}});
+    }
+    co_await connection.close_gracefully(1s);
+    --state->refusing;
+  }
+
+  state_ptr state_;
+};
+
+/// A TCP server (IPv4, IPv6, or dual-stack).
+using tcp_server = basic_server<asio::ip::tcp>;
+/// A Unix domain stream socket server.
+using unix_server = basic_server<asio::local::stream_protocol>;
+
+}  // namespace coronet

@@ -1,0 +1,37 @@
+// Per-connection limits and timeouts of a framed_connection. Every limit is on by default.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+
+namespace coronet {
+
+/// What write() does when the send queue is at its limit (the peer reads too slowly).
+enum class send_queue_policy {
+  wait,        ///< write() suspends until the queue has room (bounded by write_timeout).
+  disconnect,  ///< The connection is dropped with errc::slow_consumer.
+  drop,        ///< The message is not queued; write() returns errc::send_queue_full.
+};
+
+/// Limits and timeouts of one connection. A zero duration turns that timeout off.
+struct connection_options {
+  /// Close-worthy silence: read() fails with errc::timed_out when nothing has been received for
+  /// this long. Default 5 minutes.
+  std::chrono::milliseconds idle_timeout = std::chrono::minutes{5};
+  /// Longest a single read() call may wait for a complete message. Default off (0): the idle
+  /// timeout already bounds a silent peer; set it to bound a peer that trickles bytes.
+  std::chrono::milliseconds read_timeout{0};
+  /// Longest the peer may take to accept one queued batch of bytes; past it the connection is
+  /// closed with errc::timed_out (and writers waiting for room wake up). Default 30 s.
+  std::chrono::milliseconds write_timeout = std::chrono::seconds{30};
+  /// Bytes the send queue may hold before send_queue_policy applies (one message may always be
+  /// queued into an empty queue, whatever its size). Default 1 MiB.
+  std::size_t send_queue_limit = 1024 * 1024;
+  /// What happens when the send queue is full. Default wait.
+  send_queue_policy queue_policy = send_queue_policy::wait;
+  /// Largest single socket read. The read buffer starts at 4 KiB and grows to this while reads
+  /// fill it (or a message needs it). Default 64 KiB.
+  std::size_t max_read_size = 64 * 1024;
+};
+
+}  // namespace coronet

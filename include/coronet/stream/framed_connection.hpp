@@ -1,0 +1,256 @@
+// framed_connection: any stream codec joined to any Asio byte stream (TCP, Unix socket, the
+// in-memory test stream). It is the one read path and the one write path every coronet endpoint
+// uses: read() decodes messages, write() encodes them into a bounded send queue that a single
+// writer drains, coalescing whatever was queued meanwhile into one write.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <cstring>
+#include <memory>
+#include <span>
+#include <system_error>
+#include <utility>
+
+#include <asio/awaitable.hpp>
+#include <asio/socket_base.hpp>
+#include <asio/steady_timer.hpp>
+
+#include "coronet/codec/codec_concepts.hpp"
+#include "coronet/detail/connection_core.hpp"
+#include "coronet/error.hpp"
+#include "coronet/stream/connection_options.hpp"
+#include "coronet/stream/read_result.hpp"
+
+namespace coronet {
+
+/// A byte stream a framed_connection can run on: Asio's AsyncReadStream and AsyncWriteStream,
+/// plus close(). Asio's sockets and coronet::testing::memory_stream satisfy it.
+template <typename S>
+concept byte_stream = requires(S& s, std::error_code& error) {
+  typename S::executor_type;
+  s.get_executor();
+  s.close(error);
+};
+
+/// A stream that is a socket, for the socket-level calls (shutdown, endpoints, options).
+template <typename S>
+concept socket_stream = byte_stream<S> && requires(S& s, std::error_code& error) {
+  s.shutdown(asio::socket_base::shutdown_both, error);
+  s.remote_endpoint(error);
+  s.native_handle();
+};
+
+/// A message-oriented connection: `Codec` frames the bytes of `Stream`.
+///
+/// Not thread-safe: use it from its executor (one thread, or a strand). Several coroutines may
+/// write concurrently (they are queued in order); one coroutine reads at a time.
+template <stream_codec Codec, byte_stream Stream>
+class framed_connection {
+ public:
+  using codec_type = Codec;
+  using stream_type = Stream;
+  using message_type = typename Codec::message_type;
+  using executor_type = typename Stream::executor_type;
+
+  /// Takes ownership of a connected stream.
+  explicit framed_connection(Stream stream, Codec codec = Codec{},
+                             const connection_options& options = {})
+      : core_{std::make_shared<detail::connection_core<Stream>>(std::move(stream), options)},
+        codec_{codec},
+        fresh_codec_{std::move(codec)} {}
+
+  framed_connection(framed_connection&&) noexcept = default;
+  framed_connection& operator=(framed_connection&& other) noexcept {
+    if (this != &other) {
+      if (core_) core_->close();
+      core_ = std::move(other.core_);
+      codec_ = std::move(other.codec_);
+      fresh_codec_ = std::move(other.fresh_codec_);
+      consume_before_read_ = std::exchange(other.consume_before_read_, 0);
+      end_of_stream_ = other.end_of_stream_;
+    }
+    return *this;
+  }
+  /// Closes the stream (queued bytes are discarded: call flush() or close_gracefully() first).
+  ~framed_connection() {
+    if (core_) core_->close();
+  }
+
+  executor_type get_executor() { return core_->stream().get_executor(); }
+
+  /// The next message, or why there is none (see read_result). A message that views into the
+  /// read buffer (std::string_view for the built-in codecs) is valid until the next read().
+  /// After a recoverable codec error (an over-long or non-UTF-8 line) reading can go on; after
+  /// any other error every later read() returns an error too.
+  asio::awaitable<read_result<message_type>> read() {
+    using result = read_result<message_type>;
+    detail::connection_core<Stream>& core = *core_;
+    detail::read_buffer& input = core.input();
+    input.consume(std::exchange(consume_before_read_, 0));
+    core.begin_read_call();
+    while (true) {
+      auto decoded =
+          end_of_stream_ ? codec_.decode_eof(input.readable()) : codec_.decode(input.readable());
+      if (decoded.has_message()) {
+        consume_before_read_ = decoded.consumed();
+        co_return result::of(std::move(decoded).message());
+      }
+      input.consume(decoded.consumed());
+      if (decoded.has_error()) {
+        if (!decoded.recoverable()) core.fail(decoded.error());
+        co_return result::failure(decoded.error(), decoded.reason(), decoded.recoverable());
+      }
+      if (end_of_stream_) co_return result::failure(asio::error::eof);
+      if (const std::error_code error = co_await core.read_some()) {
+        if (error != asio::error::eof) co_return result::failure(error);
+        end_of_stream_ = true;
+      }
+    }
+  }
+
+  /// Encodes `message` into the send queue; the connection's writer sends it. Returns once the
+  /// whole message is queued (never part of it), or why it was not: a codec error, the queue
+  /// policy (errc::send_queue_full, errc::slow_consumer), a timeout or a closed connection.
+  /// With send_queue_policy::wait this suspends while the queue is full. Call flush() to wait
+  /// until the bytes have been handed to the operating system.
+  asio::awaitable<std::error_code> write(const message_type& message) {
+    if (!core_->has_room() && core_->options().queue_policy == send_queue_policy::wait) {
+      if (const std::error_code error = co_await core_->wait_for_room()) co_return error;
+    }
+    co_return try_write(message);
+  }
+
+  /// write() without waiting: with send_queue_policy::wait a full queue returns
+  /// errc::send_queue_full instead of suspending. Safe to call from plain callbacks.
+  std::error_code try_write(const message_type& message) {
+    detail::connection_core<Stream>& core = *core_;
+    if (!core.is_open()) return closed_reason();
+    if (!core.has_room()) {
+      if (core.options().queue_policy != send_queue_policy::disconnect) {
+        return errc::send_queue_full;
+      }
+      core.fail(errc::slow_consumer);
+      return errc::slow_consumer;
+    }
+    std::string& queue = core.queue();
+    const std::size_t size_before = queue.size();
+    if (const std::error_code error = codec_.encode(message, queue)) {
+      queue.resize(size_before);  // A codec must not leave half a frame behind.
+      return error;
+    }
+    core.commit_queued();
+    return {};
+  }
+
+  /// Waits until every queued byte has been handed to the operating system (sendall), or
+  /// returns the error that ended the connection.
+  asio::awaitable<std::error_code> flush() { return core_->wait_until_sent(); }
+
+  /// Graceful close: sends what is queued, half-closes the sending side of a socket so the peer
+  /// reads end of stream after the last byte, discards what the peer still sends until it
+  /// closes too (closing with unread input would make the kernel reset the connection and the
+  /// peer could lose our last bytes), then closes. All of it within `drain_timeout`.
+  asio::awaitable<void> close_gracefully(std::chrono::milliseconds drain_timeout) {
+    std::shared_ptr<detail::connection_core<Stream>> core = core_;
+    asio::steady_timer deadline{core->stream().get_executor(), drain_timeout};
+    deadline.async_wait([core](std::error_code error) {
+      if (!error) core->close();
+    });
+    co_await core->wait_until_sent();
+    if constexpr (socket_stream<Stream>) {
+      std::error_code error;
+      if (core->is_open()) core->stream().shutdown(asio::socket_base::shutdown_send, error);
+      core->begin_read_call();
+      while (!error && core->is_open()) {
+        core->input().consume(core->input().readable().size());
+        error = co_await core->read_some();
+      }
+    }
+    deadline.cancel();
+    core->close();
+  }
+
+  /// Closes now; queued bytes are discarded and pending reads and writes end.
+  void close() { core_->close(); }
+
+  /// Whether the connection is still usable (not closed, no fatal error).
+  bool is_open() const noexcept { return core_ && core_->is_open(); }
+
+  /// The error that ended the connection (a socket error, errc::timed_out, errc::slow_consumer,
+  /// a fatal codec error); empty while it is open or after a plain close().
+  std::error_code error() const noexcept { return core_->failure(); }
+
+  /// Bytes queued and not yet handed to the operating system.
+  std::size_t queued_bytes() const noexcept { return core_->queued_bytes(); }
+
+  /// Raw bytes, like Python's recv_into: bytes already buffered (not yet decoded) first, else
+  /// one read from the stream. Returns the count, or an error (asio::error::eof at end).
+  /// Taking raw bytes restarts the codec: use it to switch a stream from framed to raw.
+  asio::awaitable<std::pair<std::error_code, std::size_t>> recv_into(std::span<char> buffer) {
+    detail::connection_core<Stream>& core = *core_;
+    core.input().consume(std::exchange(consume_before_read_, 0));
+    if (core.input().empty() && !buffer.empty()) {
+      core.begin_read_call();
+      if (const std::error_code error = co_await core.read_some()) co_return std::pair{error, 0};
+    }
+    const std::string_view buffered = core.input().readable();
+    const std::size_t count = std::min(buffered.size(), buffer.size());
+    std::memcpy(buffer.data(), buffered.data(), count);
+    core.input().consume(count);
+    codec_ = fresh_codec_;
+    co_return std::pair{std::error_code{}, count};
+  }
+
+  /// The codec (for its options; its decode state belongs to this connection).
+  const Codec& codec() const noexcept { return codec_; }
+  const connection_options& options() const noexcept { return core_->options(); }
+
+  /// The underlying stream, for everything socket-level: options (`set_option`), endpoints,
+  /// the native handle.
+  Stream& stream() noexcept { return core_->stream(); }
+  const Stream& stream() const noexcept { return core_->stream(); }
+
+  /// Half-closes (send, receive) or fully shuts down the socket, like Python's shutdown().
+  /// Queued bytes are not waited for: flush() first to half-close after the last message.
+  std::error_code shutdown(asio::socket_base::shutdown_type what) requires socket_stream<Stream> {
+    std::error_code error;
+    core_->stream().shutdown(what, error);
+    return error;
+  }
+
+  /// The peer's address (like Python's getpeername()).
+  auto remote_endpoint() const requires socket_stream<Stream> {
+    std::error_code ignored;
+    return core_->stream().remote_endpoint(ignored);
+  }
+
+  /// This side's address (like Python's getsockname()).
+  auto local_endpoint() const requires socket_stream<Stream> {
+    std::error_code ignored;
+    return core_->stream().local_endpoint(ignored);
+  }
+
+  /// Gives up the native socket without closing it (like Python's detach()); pending operations
+  /// end with operation_aborted and the connection is closed afterwards.
+  auto release() requires socket_stream<Stream> {
+    auto handle = core_->stream().release();
+    core_->close();
+    return handle;
+  }
+
+ private:
+  std::error_code closed_reason() const {
+    const std::error_code failure = core_->failure();
+    return failure ? failure : make_error_code(errc::connection_closed);
+  }
+
+  std::shared_ptr<detail::connection_core<Stream>> core_;
+  Codec codec_;
+  Codec fresh_codec_;                    // A codec with no decode state, for recv_into().
+  std::size_t consume_before_read_ = 0;  // The last message's bytes, dropped at the next read.
+  bool end_of_stream_ = false;
+};
+
+}  // namespace coronet

@@ -1,0 +1,61 @@
+// What framed_connection::read() returns: the next message, or why there is none.
+#pragma once
+
+#include <optional>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+#include <asio/error.hpp>
+
+namespace coronet {
+
+/// The next message, or why there is none: end of stream (asio::error::eof), a timeout
+/// (errc::timed_out), a codec error (errc::frame_too_long, errc::invalid_utf8, ...) or a socket
+/// error. Converts to true when it holds a message, so `while (auto m = co_await conn.read())`
+/// reads until the first of those.
+template <typename Message>
+class read_result {
+ public:
+  static read_result of(Message message) {
+    read_result result;
+    result.message_.emplace(std::move(message));
+    return result;
+  }
+  static read_result failure(std::error_code error, std::string_view reason = {},
+                             bool recoverable = false) {
+    read_result result;
+    result.error_ = error;
+    result.reason_ = reason;
+    result.recoverable_ = recoverable;
+    return result;
+  }
+
+  explicit operator bool() const noexcept { return message_.has_value(); }
+  bool has_message() const noexcept { return message_.has_value(); }
+
+  /// The message (only when has_message()). A view stays valid until the next read().
+  Message& operator*() & { return *message_; }
+  const Message& operator*() const& { return *message_; }
+  Message* operator->() { return &*message_; }
+  const Message* operator->() const { return &*message_; }
+
+  /// Why there is no message; empty when there is one.
+  std::error_code error() const noexcept { return error_; }
+  /// A specific explanation for codec errors ("surrogate code point", ...); may be empty.
+  std::string_view reason() const noexcept { return reason_; }
+  /// True for a codec error that spoiled one message only: the next read() goes on.
+  bool recoverable() const noexcept { return recoverable_; }
+  /// True when the peer ended the stream cleanly and every message has been read.
+  bool at_end() const noexcept { return error_ == asio::error::eof; }
+
+ private:
+  read_result() = default;
+
+  std::optional<Message> message_;
+  std::error_code error_;
+  std::string_view reason_;
+  bool recoverable_ = false;
+};
+
+}  // namespace coronet

@@ -1,0 +1,303 @@
+// framed_connection on the in-memory test stream: reads, writes, errors, timeouts, cancellation
+// and the send-queue policies.
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/read.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+#include <catch2/catch.hpp>
+#include <coronet/codec.hpp>
+#include <coronet/stream/framed_connection.hpp>
+#include <coronet/testing/memory_stream.hpp>
+#include <string>
+#include <vector>
+
+#include "../support/async_test.hpp"
+
+using namespace std::chrono_literals;
+using namespace asio::experimental::awaitable_operators;
+using coronet::connection_options;
+using coronet::errc;
+using coronet::line_codec;
+using coronet::testing::make_memory_stream_pair;
+using coronet::testing::memory_stream;
+using coronet_test::run_async;
+
+namespace {
+
+using line_connection = coronet::framed_connection<line_codec, memory_stream>;
+
+struct connected_pair {
+  line_connection local;
+  memory_stream peer;
+};
+
+connected_pair make_pair(asio::io_context& io, connection_options options = {},
+                         std::size_t pipe_capacity = 64 * 1024) {
+  auto [a, b] = make_memory_stream_pair(io.get_executor(), pipe_capacity);
+  return {line_connection{std::move(a), line_codec{}, options}, std::move(b)};
+}
+
+asio::awaitable<void> send_raw(memory_stream& stream, std::string bytes) {
+  co_await asio::async_write(stream, asio::buffer(bytes), asio::use_awaitable);
+}
+
+asio::awaitable<std::string> read_raw(memory_stream& stream, std::size_t count) {
+  std::string bytes(count, '\0');
+  co_await asio::async_read(stream, asio::buffer(bytes), asio::use_awaitable);
+  co_return bytes;
+}
+
+asio::awaitable<void> sleep_for(std::chrono::milliseconds duration) {
+  asio::steady_timer timer{co_await asio::this_coro::executor, duration};
+  co_await timer.async_wait(asio::use_awaitable);
+}
+
+}  // namespace
+
+TEST_CASE("framed connection reads the lines a peer sends, then end of stream") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    auto [conn, peer] = make_pair(io);
+    co_await send_raw(peer, "hello\r\n你好\nlast");
+    peer.close();
+    auto first = co_await conn.read();
+    REQUIRE(first);
+    CHECK(*first == "hello");
+    auto second = co_await conn.read();
+    REQUIRE(second);
+    CHECK(*second == "你好");
+    auto last = co_await conn.read();
+    REQUIRE(last);
+    CHECK(*last == "last");
+    auto end = co_await conn.read();
+    CHECK_FALSE(end);
+    CHECK(end.at_end());
+    auto still_end = co_await conn.read();
+    CHECK(still_end.at_end());
+  });
+}
+
+TEST_CASE("framed connection writes whole lines in order, from several coroutines") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    auto [conn, peer] = make_pair(io);
+    for (int i = 0; i < 100; ++i)
+      REQUIRE_FALSE(conn.try_write("line " + std::to_string(i)));
+    const std::error_code write_error = co_await conn.write("done");
+    REQUIRE_FALSE(write_error);
+    const std::error_code flush_error = co_await conn.flush();
+    REQUIRE_FALSE(flush_error);
+    CHECK(conn.queued_bytes() == 0);
+    std::string expected;
+    for (int i = 0; i < 100; ++i)
+      expected += "line " + std::to_string(i) + "\n";
+    expected += "done\n";
+    const std::string received = co_await read_raw(peer, expected.size());
+    CHECK(received == expected);
+  });
+}
+
+TEST_CASE("framed connection reports a bad line and goes on reading") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    auto [conn, peer] = make_pair(io);
+    co_await send_raw(peer, "ok\n\xC0\xAF\nnext\n");
+    auto ok = co_await conn.read();
+    CHECK(*ok == "ok");
+    auto bad = co_await conn.read();
+    REQUIRE_FALSE(bad);
+    CHECK(bad.error() == errc::invalid_utf8);
+    CHECK(bad.recoverable());
+    CHECK_FALSE(bad.reason().empty());
+    auto next = co_await conn.read();
+    REQUIRE(next);
+    CHECK(*next == "next");
+  });
+}
+
+TEST_CASE("framed connection refuses to send a line the codec cannot frame") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    auto [conn, peer] = make_pair(io);
+    const std::error_code two_lines = co_await conn.write("two\nlines");
+    CHECK(two_lines == errc::delimiter_in_message);
+    const std::error_code not_text = co_await conn.write("\xFF");
+    CHECK(not_text == errc::invalid_utf8);
+    CHECK(conn.queued_bytes() == 0);
+    CHECK(conn.is_open());
+  });
+}
+
+TEST_CASE("framed connection ends reading for good after an unrecoverable codec error") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    auto [a, b] = make_memory_stream_pair(io.get_executor());
+    coronet::framed_connection conn{std::move(a),
+                                    coronet::length_prefixed_codec{{.max_frame_length = 4}}};
+    co_await send_raw(b, std::string("\x00\x00\x00\x09", 4) + "too long!");
+    auto bad = co_await conn.read();
+    CHECK(bad.error() == errc::frame_too_long);
+    CHECK_FALSE(bad.recoverable());
+    CHECK_FALSE(conn.is_open());
+    auto again = co_await conn.read();
+    CHECK(again.error() == errc::frame_too_long);
+  });
+}
+
+TEST_CASE("framed connection reports a peer that resets mid-frame") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    auto [conn, peer] = make_pair(io);
+    co_await send_raw(peer, "half a li");
+    peer.reset();
+    auto result = co_await conn.read();
+    CHECK(result.error() == asio::error::connection_reset);
+  });
+}
+
+TEST_CASE("framed connection times out a silent peer after idle_timeout") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    auto [conn, peer] = make_pair(io, {.idle_timeout = 50ms});
+    const auto start = std::chrono::steady_clock::now();
+    auto result = co_await conn.read();
+    CHECK(result.error() == errc::timed_out);
+    CHECK(std::chrono::steady_clock::now() - start >= 50ms);
+    // The connection stays usable: a line that arrives later is still read.
+    co_await send_raw(peer, "late\n");
+    auto late = co_await conn.read();
+    REQUIRE(late);
+    CHECK(*late == "late");
+  });
+}
+
+TEST_CASE("framed connection read_timeout bounds a peer that trickles bytes") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    auto [conn, peer] = make_pair(io, {.idle_timeout = 0ms, .read_timeout = 200ms});
+    auto trickle = [&peer]() -> asio::awaitable<void> {
+      for (int i = 0; i < 10; ++i) {
+        co_await send_raw(peer, "x");
+        co_await sleep_for(50ms);
+      }
+    };
+    auto result = co_await (conn.read() && trickle());
+    CHECK(result.error() == errc::timed_out);
+  });
+}
+
+TEST_CASE("framed connection read can be cancelled and the connection goes on") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    auto [conn, peer] = make_pair(io);
+    auto raced = co_await (conn.read() || sleep_for(20ms));
+    CHECK(raced.index() == 1);
+    co_await send_raw(peer, "after\n");
+    auto after = co_await conn.read();
+    REQUIRE(after);
+    CHECK(*after == "after");
+  });
+}
+
+TEST_CASE("send queue policy drop refuses messages past the limit and keeps the connection") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    // The peer never reads and its pipe holds 1 KiB, so the queue fills.
+    auto [conn, peer] = make_pair(
+        io, {.send_queue_limit = 4096, .queue_policy = coronet::send_queue_policy::drop}, 1024);
+    const std::string line(99, 'd');
+    int queued = 0;
+    int dropped = 0;
+    for (int i = 0; i < 1000; ++i) {
+      const std::error_code error = co_await conn.write(line);
+      if (!error) ++queued;
+      if (error == errc::send_queue_full) ++dropped;
+      CHECK(conn.queued_bytes() <= 4096 + 100);
+    }
+    CHECK(queued > 0);
+    CHECK(dropped > 0);
+    CHECK(queued + dropped == 1000);
+    CHECK(conn.is_open());
+  });
+}
+
+TEST_CASE("send queue policy disconnect drops a slow consumer") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    auto [conn, peer] = make_pair(
+        io, {.send_queue_limit = 4096, .queue_policy = coronet::send_queue_policy::disconnect},
+        1024);
+    std::error_code error;
+    for (int i = 0; i < 1000 && !error; ++i)
+      error = co_await conn.write(std::string(99, 'x'));
+    CHECK(error == errc::slow_consumer);
+    CHECK_FALSE(conn.is_open());
+    auto after = co_await conn.read();
+    CHECK(after.error() == errc::slow_consumer);
+  });
+}
+
+TEST_CASE("send queue policy wait suspends the writer until the peer reads") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    auto [conn, peer] = make_pair(io, {.send_queue_limit = 4096}, 1024);
+    const std::string line(99, 'w');
+    auto writer = [&]() -> asio::awaitable<int> {
+      int written = 0;
+      for (int i = 0; i < 500; ++i) {
+        if (co_await conn.write(line)) break;
+        CHECK(conn.queued_bytes() <= 4096 + 100);
+        ++written;
+      }
+      co_await conn.flush();
+      co_return written;
+    };
+    auto reader = [&]() -> asio::awaitable<std::string> {
+      co_await sleep_for(50ms);  // Let the queue fill first.
+      co_return co_await read_raw(peer, 500 * 100);
+    };
+    auto [written, received] = co_await (writer() && reader());
+    CHECK(written == 500);
+    CHECK(received.size() == 500 * 100);
+    CHECK(received.substr(0, 100) == line + "\n");
+  });
+}
+
+TEST_CASE("send queue policy wait gives up after write_timeout when the peer never reads") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    auto [conn, peer] = make_pair(io, {.write_timeout = 100ms, .send_queue_limit = 4096}, 1024);
+    std::error_code error;
+    for (int i = 0; i < 1000 && !error; ++i)
+      error = co_await conn.write(std::string(99, 'x'));
+    CHECK(error == errc::timed_out);
+    CHECK_FALSE(conn.is_open());
+  });
+}
+
+TEST_CASE("framed connection close_gracefully delivers what is queued, then end of stream") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    auto [conn, peer] = make_pair(io);
+    for (int i = 0; i < 10; ++i)
+      conn.try_write("bye " + std::to_string(i));
+    co_await conn.close_gracefully(1s);
+    std::string all;
+    char chunk[256];
+    while (true) {
+      auto [error, count] = co_await peer.async_read_some(
+          asio::buffer(chunk), asio::experimental::as_tuple(asio::use_awaitable));
+      all.append(chunk, count);
+      if (error) {
+        CHECK(error == asio::error::eof);
+        break;
+      }
+    }
+    CHECK(all.starts_with("bye 0\n"));
+    CHECK(all.ends_with("bye 9\n"));
+  });
+}
+
+TEST_CASE("framed connection recv_into returns buffered raw bytes, then reads the stream") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    auto [conn, peer] = make_pair(io);
+    co_await send_raw(peer, "header\nraw body");
+    auto header = co_await conn.read();
+    CHECK(*header == "header");
+    char body[64];
+    auto [error, count] = co_await conn.recv_into(body);
+    REQUIRE_FALSE(error);
+    CHECK(std::string_view(body, count) == "raw body");
+    co_await send_raw(peer, "more");
+    auto [error2, count2] = co_await conn.recv_into(body);
+    REQUIRE_FALSE(error2);
+    CHECK(std::string_view(body, count2) == "more");
+  });
+}
