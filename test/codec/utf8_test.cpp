@@ -1,6 +1,7 @@
 // Table-driven tests of strict UTF-8 validation: every fault class, and valid multi-byte text.
 #include <catch2/catch.hpp>
 #include <coronet/codec/utf8.hpp>
+#include <cstdint>
 #include <string>
 
 using coronet::check_utf8;
@@ -72,4 +73,95 @@ TEST_CASE("check_utf8 rejects each invalid class and reports where the bad seque
     CHECK(verdict.offset == c.offset);
     CHECK_FALSE(coronet::describe(verdict.fault).empty());
   }
+}
+
+namespace {
+
+// An independent reference: decode code points one by one, the textbook way.
+bool reference_is_utf8(std::string_view bytes) {
+  std::size_t i = 0;
+  while (i < bytes.size()) {
+    const auto lead = static_cast<unsigned char>(bytes[i]);
+    std::size_t length = 0;
+    std::uint32_t code_point = 0;
+    if (lead < 0x80) {
+      ++i;
+      continue;
+    } else if ((lead & 0xE0) == 0xC0) {
+      length = 2;
+      code_point = lead & 0x1F;
+    } else if ((lead & 0xF0) == 0xE0) {
+      length = 3;
+      code_point = lead & 0x0F;
+    } else if ((lead & 0xF8) == 0xF0) {
+      length = 4;
+      code_point = lead & 0x07;
+    } else {
+      return false;
+    }
+    if (i + length > bytes.size()) return false;
+    for (std::size_t k = 1; k < length; ++k) {
+      const auto next = static_cast<unsigned char>(bytes[i + k]);
+      if ((next & 0xC0) != 0x80) return false;
+      code_point = (code_point << 6) | (next & 0x3F);
+    }
+    const std::uint32_t smallest[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (code_point < smallest[length]) return false;                 // overlong
+    if (code_point >= 0xD800 && code_point <= 0xDFFF) return false;  // surrogate
+    if (code_point > 0x10FFFF) return false;                         // out of range
+    i += length;
+  }
+  return true;
+}
+
+// Both entry points must agree with the reference (is_valid_utf8 is the fast path alone;
+// check_utf8 adds the diagnosing pass, which must find a fault whenever the fast path does).
+void require_agreement(std::string_view bytes) {
+  const bool expected = reference_is_utf8(bytes);
+  const coronet::utf8_verdict verdict = check_utf8(bytes);
+  if (coronet::is_valid_utf8(bytes) != expected || verdict.valid() != expected ||
+      (!expected && verdict.offset >= bytes.size())) {
+    std::string hex;
+    for (const char c : bytes)
+      hex += std::to_string(static_cast<unsigned char>(c)) + " ";
+    FAIL("disagreement on bytes: " << hex);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("check_utf8 and is_valid_utf8 agree with a reference decoder on every short sequence") {
+  // Every 1- and 2-byte sequence, every 3-byte sequence led by a non-ASCII byte, and every 4-byte
+  // sequence led by F0..F4 with a continuation-range third and fourth byte; each alone, after a
+  // 16-byte ASCII run (the block path) and before one.
+  const std::string ascii_run(16, 'a');
+  auto check_in_contexts = [&](const std::string& bytes) {
+    require_agreement(bytes);
+    require_agreement(ascii_run + bytes);
+    require_agreement(bytes + ascii_run);
+  };
+  std::string bytes;
+  for (unsigned a = 0; a < 256; ++a) {
+    check_in_contexts(std::string(1, static_cast<char>(a)));
+    for (unsigned b = 0; b < 256; ++b) {
+      bytes = {static_cast<char>(a), static_cast<char>(b)};
+      require_agreement(bytes);
+      if (a < 0x80) continue;
+      for (unsigned c = 0; c < 256; ++c) {
+        bytes = {static_cast<char>(a), static_cast<char>(b), static_cast<char>(c)};
+        require_agreement(bytes);
+      }
+    }
+  }
+  for (unsigned a = 0xF0; a <= 0xF5; ++a) {
+    for (unsigned b = 0x70; b < 0xC8; ++b) {
+      for (unsigned c = 0x7F; c <= 0xC0; c += 0x11) {
+        for (unsigned d = 0x7F; d <= 0xC0; d += 0x0D) {
+          check_in_contexts({static_cast<char>(a), static_cast<char>(b), static_cast<char>(c),
+                             static_cast<char>(d)});
+        }
+      }
+    }
+  }
+  SUCCEED("all sequences agree");
 }

@@ -9,6 +9,7 @@
 #include <asio/write.hpp>
 #include <catch2/catch.hpp>
 #include <coronet/coronet.hpp>
+#include <cstdio>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -390,5 +391,42 @@ TEST_CASE("connect resolves a host name and tries its addresses") {
         co_await coronet::connect("localhost", server.local_endpoint().port(), quick_connect());
     const std::string echo = co_await ask(conn, "by name");
     CHECK(echo == "by name");
+  });
+}
+
+TEST_CASE("send_file over TCP delivers the file byte-exact (sendfile on Linux)") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    std::FILE* file = std::tmpfile();
+    REQUIRE(file != nullptr);
+    std::string contents(3 * 1024 * 1024 + 17, '\0');
+    std::uint32_t state = 12345;
+    for (char& byte : contents) {
+      state = state * 1103515245U + 12345U;
+      byte = static_cast<char>(state >> 24);
+    }
+    REQUIRE(std::fwrite(contents.data(), 1, contents.size(), file) == contents.size());
+    std::fflush(file);
+    const int fd = ::fileno(file);
+
+    // A small send buffer makes sendfile(2) hit EAGAIN and wait for the socket many times.
+    tcp_server server{io, {.socket = {.send_buffer_size = 16 * 1024}}};
+    server.serve<line_codec>([fd, size = contents.size()](auto& conn) -> asio::awaitable<void> {
+      auto request = co_await conn.read();
+      if (request && *request == "get") co_await conn.send_file(fd, 0, size);
+    });
+    auto conn =
+        co_await coronet::connect("127.0.0.1", server.local_endpoint().port(), quick_connect());
+    co_await conn.write("get");
+    std::string received(contents.size(), '\0');
+    std::size_t got = 0;
+    while (got < received.size()) {
+      auto [error, count] =
+          co_await conn.recv_into(std::span<char>{received.data() + got, received.size() - got});
+      if (error) break;
+      got += count;
+    }
+    CHECK(got == contents.size());
+    CHECK(received == contents);
+    std::fclose(file);
   });
 }

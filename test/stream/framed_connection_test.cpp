@@ -9,6 +9,7 @@
 #include <coronet/codec.hpp>
 #include <coronet/stream/framed_connection.hpp>
 #include <coronet/testing/memory_stream.hpp>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -299,5 +300,32 @@ TEST_CASE("framed connection recv_into returns buffered raw bytes, then reads th
     auto [error2, count2] = co_await conn.recv_into(body);
     REQUIRE_FALSE(error2);
     CHECK(std::string_view(body, count2) == "more");
+  });
+}
+
+TEST_CASE("framed connection send_file sends a file's bytes between queued messages") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    auto [conn, peer] = make_pair(io);
+    std::FILE* file = std::tmpfile();
+    REQUIRE(file != nullptr);
+    std::string contents(200 * 1024, '\0');
+    for (std::size_t i = 0; i < contents.size(); ++i)
+      contents[i] = static_cast<char>('a' + i % 26);
+    REQUIRE(std::fwrite(contents.data(), 1, contents.size(), file) == contents.size());
+    std::fflush(file);
+
+    conn.try_write("before");
+    auto sender = [&]() -> asio::awaitable<std::error_code> {
+      const std::error_code error =
+          co_await conn.send_file(::fileno(file), 10, contents.size() - 10);
+      conn.try_write("after");
+      co_await conn.flush();
+      co_return error;
+    };
+    const std::size_t expected_size = 7 + contents.size() - 10 + 6;
+    auto [error, received] = co_await (sender() && read_raw(peer, expected_size));
+    CHECK_FALSE(error);
+    CHECK(received == "before\n" + contents.substr(10) + "after\n");
+    std::fclose(file);
   });
 }

@@ -20,10 +20,14 @@
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
+#include <cstdint>
+#include <tuple>
 
 #include "coronet/detail/read_buffer.hpp"
+#include "coronet/detail/sendfile.hpp"
 #include "coronet/error.hpp"
 #include "coronet/stream/connection_options.hpp"
+#include "coronet/stream/stream_concepts.hpp"
 
 namespace coronet::detail {
 
@@ -123,6 +127,26 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
     return wait_until([this] { return queued_bytes() == 0; });
   }
 
+  /// Sends `count` bytes of `file` from `offset`, after everything queued before it; messages
+  /// written meanwhile are queued behind it. Zero-copy sendfile(2) on a Linux socket, pread and
+  /// write otherwise. A failure part-way leaves the stream mid-file, so it ends the connection.
+  asio::awaitable<std::error_code> send_file(int file, std::uint64_t offset, std::uint64_t count) {
+    if (const std::error_code error = co_await wait_until_sent()) co_return error;
+    if (!is_open()) co_return make_error_code(errc::connection_closed);
+    writing_ = true;  // Hold the writer's role: write() only queues until we are done.
+    std::error_code error = co_await transfer_file(file, offset, count);
+    writing_ = false;
+    write_deadline_ = clock::time_point::max();
+    if (error) {
+      if (!closed_) fail(error);
+      if (failure_) error = failure_;
+    } else {
+      commit_queued();
+    }
+    if (waiting_ > 0) room_.cancel();
+    co_return error;
+  }
+
   // ---- closing -------------------------------------------------------------------------------
 
   /// Ends the connection with `error` (the first error wins): closes the stream, which aborts
@@ -160,13 +184,59 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
     co_return failure_;
   }
 
-  void start_send() {
-    writing_ = true;
-    sending_.swap(pending_);
+  void begin_write_deadline() {
     if (options_.write_timeout.count() > 0) {
       write_deadline_ = clock::now() + options_.write_timeout;
       arm_watchdog(write_deadline_);
     }
+  }
+
+  asio::awaitable<std::error_code> transfer_file(int file, std::uint64_t offset,
+                                                 std::uint64_t count) {
+#if defined(__linux__)
+    if constexpr (socket_stream<Stream>) {
+      std::error_code error;
+      stream_.native_non_blocking(true, error);
+      while (!error && count > 0) {
+        const std::size_t chunk =
+            static_cast<std::size_t>(std::min<std::uint64_t>(count, 1U << 30));
+        auto [sent_error, sent] = sendfile_some(stream_.native_handle(), file, offset, chunk);
+        if (!sent_error && sent == 0)
+          co_return asio::error::eof;  // The file is shorter than count.
+        if (sent_error == asio::error::would_block) {
+          begin_write_deadline();
+          std::tie(error) = co_await stream_.async_wait(Stream::wait_write, tuple_awaitable);
+          continue;
+        }
+        error = sent_error;
+        offset += sent;
+        count -= sent;
+      }
+      co_return failure_ ? failure_ : error;
+    }
+#endif
+    constexpr std::size_t chunk_size = 64 * 1024;
+    const auto chunk = std::make_unique_for_overwrite<char[]>(chunk_size);
+    while (count > 0) {
+      const std::size_t wanted =
+          static_cast<std::size_t>(std::min<std::uint64_t>(count, chunk_size));
+      auto [read_error, read] = read_file_at(file, offset, chunk.get(), wanted);
+      if (read_error) co_return read_error;
+      if (read == 0) co_return asio::error::eof;
+      begin_write_deadline();
+      auto [write_error, written] =
+          co_await asio::async_write(stream_, asio::buffer(chunk.get(), read), tuple_awaitable);
+      if (write_error) co_return failure_ ? failure_ : write_error;
+      offset += written;
+      count -= written;
+    }
+    co_return std::error_code{};
+  }
+
+  void start_send() {
+    writing_ = true;
+    sending_.swap(pending_);
+    begin_write_deadline();
     asio::async_write(stream_, asio::buffer(sending_),
                       [self = this->shared_from_this()](std::error_code error, std::size_t) {
                         self->on_sent(error);

@@ -22,25 +22,9 @@
 #include "coronet/error.hpp"
 #include "coronet/stream/connection_options.hpp"
 #include "coronet/stream/read_result.hpp"
+#include "coronet/stream/stream_concepts.hpp"
 
 namespace coronet {
-
-/// A byte stream a framed_connection can run on: Asio's AsyncReadStream and AsyncWriteStream,
-/// plus close(). Asio's sockets and coronet::testing::memory_stream satisfy it.
-template <typename S>
-concept byte_stream = requires(S& s, std::error_code& error) {
-  typename S::executor_type;
-  s.get_executor();
-  s.close(error);
-};
-
-/// A stream that is a socket, for the socket-level calls (shutdown, endpoints, options).
-template <typename S>
-concept socket_stream = byte_stream<S> && requires(S& s, std::error_code& error) {
-  s.shutdown(asio::socket_base::shutdown_both, error);
-  s.remote_endpoint(error);
-  s.native_handle();
-};
 
 /// A message-oriented connection: `Codec` frames the bytes of `Stream`.
 ///
@@ -142,6 +126,13 @@ class framed_connection {
     }
     core.commit_queued();
     return {};
+  }
+
+  /// Sends `count` bytes of the open file `file` from `offset` (Python's socket.sendfile), after
+  /// what is queued; zero-copy sendfile(2) on Linux sockets, read and write elsewhere. Returns
+  /// asio::error::eof if the file ends first. A failure part-way ends the connection.
+  asio::awaitable<std::error_code> send_file(int file, std::uint64_t offset, std::uint64_t count) {
+    return core_->send_file(file, offset, count);
   }
 
   /// Waits until every queued byte has been handed to the operating system (sendall), or

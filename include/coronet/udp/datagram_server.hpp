@@ -1,0 +1,261 @@
+// basic_datagram_server: receives datagrams on one socket (UDP or Unix datagram) and runs the
+// user's handler coroutine once per valid datagram, never more than max_concurrent_handlers at
+// once. udp_server and unix_datagram_server are the two instantiations. The server runs on the
+// caller's executor; nothing is global.
+#pragma once
+
+#include <algorithm>
+#include <chrono>
+#include <cstddef>
+#include <exception>
+#include <list>
+#include <memory>
+#include <string>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+
+#include <asio/any_io_executor.hpp>
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/cancellation_signal.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+
+#include "coronet/codec/codec_concepts.hpp"
+#include "coronet/codec/datagram_codec.hpp"
+#include "coronet/endpoint/address.hpp"
+#include "coronet/error.hpp"
+#include "coronet/log.hpp"
+#include "coronet/udp/datagram_endpoint.hpp"
+#include "coronet/udp/datagram_server_options.hpp"
+#include "coronet/udp/datagram_stats.hpp"
+#include "coronet/udp/received_datagram.hpp"
+
+namespace coronet {
+
+namespace detail {
+
+/// "what()" of a handler's exception (src/udp/datagram_server.cpp).
+std::string describe_handler_failure(const std::exception_ptr& failure);
+
+template <typename Protocol, typename Codec>
+struct datagram_server_state {
+  datagram_server_state(const asio::any_io_executor& executor, datagram_server_options opts,
+                        Codec codec)
+      : options{std::move(opts)},
+        endpoint{executor, options.endpoint, std::move(codec)},
+        slot_freed{executor, asio::steady_timer::time_point::max()},
+        drain_deadline{executor} {}
+
+  void log(log_level level, const std::string& message) const {
+    if (options.log) options.log(level, message);
+  }
+
+  // The end of a stop: every handler is done (or the drain deadline passed).
+  void finish() {
+    drain_deadline.cancel();
+    endpoint.close();
+  }
+
+  datagram_server_options options;
+  basic_datagram_endpoint<Protocol, Codec> endpoint;
+  std::list<asio::cancellation_signal> handlers;  // One per running handler, to cancel it.
+  asio::cancellation_signal stop_receiving;       // Bound to the receive loop.
+  asio::steady_timer slot_freed;                  // Never expires; cancelled when one ends.
+  asio::steady_timer drain_deadline;
+  bool receive_loop_running = false;
+  bool stopping = false;
+  datagram_server_stats counters;  // All but .endpoint, which the endpoint keeps.
+};
+
+}  // namespace detail
+
+/// A datagram server: binds when constructed (so local_endpoint() is known at once), receives
+/// when serve() is called, and runs `handler(datagram&)` once per valid datagram.
+///
+/// The handler is a coroutine, `asio::awaitable<void>(received_datagram<Protocol, Codec>&)`; it
+/// owns its copy of the message and can `co_await datagram.reply(...)`. At most
+/// options.max_concurrent_handlers run at once; past that, options.when_busy says whether the
+/// server stops receiving (the default) or drops. Rejected datagrams (too long, not UTF-8) are
+/// counted in stats().endpoint and logged at debug level; a handler that throws is logged and
+/// counted; either way the server goes on.
+///
+/// Use it from one thread (the thread running its executor), like every Asio object.
+template <typename Protocol, codec Codec = datagram_codec>
+class basic_datagram_server {
+ public:
+  using protocol_type = Protocol;
+  using endpoint_type = typename Protocol::endpoint;
+  using datagram_type = received_datagram<Protocol, Codec>;
+  using server_endpoint_type = basic_datagram_endpoint<Protocol, Codec>;
+
+  /// Binds (options.endpoint). Throws std::system_error if the address cannot be bound.
+  basic_datagram_server(const asio::any_io_executor& executor, datagram_server_options options = {},
+                        Codec codec = Codec{})
+      : state_{std::make_shared<state_type>(executor, std::move(options), std::move(codec))} {}
+  basic_datagram_server(asio::io_context& io, datagram_server_options options = {},
+                        Codec codec = Codec{})
+      : basic_datagram_server(io.get_executor(), std::move(options), std::move(codec)) {}
+
+  basic_datagram_server(const basic_datagram_server&) = delete;
+  basic_datagram_server& operator=(const basic_datagram_server&) = delete;
+
+  /// Stops at once: cancels every handler and closes the socket (use stop() to let running
+  /// handlers finish).
+  ~basic_datagram_server() {
+    halt_receiving();
+    for (asio::cancellation_signal& handler : state_->handlers) {
+      handler.emit(asio::cancellation_type::terminal);
+    }
+    state_->finish();
+  }
+
+  /// Starts receiving; each valid datagram runs `handler`. Call once.
+  template <typename Handler>
+  void serve(Handler handler) {
+    static_assert(std::is_invocable_v<Handler&, datagram_type&>,
+                  "a handler is called as handler(datagram&) and returns asio::awaitable<void>");
+    if (state_->receive_loop_running || state_->stopping) return;
+    state_->receive_loop_running = true;
+    asio::co_spawn(state_->endpoint.get_executor(),
+                   receive_loop(state_, std::make_shared<Handler>(std::move(handler))),
+                   asio::bind_cancellation_slot(state_->stop_receiving.slot(), asio::detached));
+  }
+
+  /// Graceful stop: stops receiving, lets running handlers finish (and reply) within
+  /// options.drain_timeout, then cancels what is left and closes the socket (removing a Unix
+  /// socket file). The io_context's run() returns once the last handler is done (if it has no
+  /// other work).
+  void stop() {
+    if (state_->stopping) return;
+    halt_receiving();
+    if (state_->handlers.empty()) {
+      state_->finish();
+      return;
+    }
+    state_->drain_deadline.expires_after(state_->options.drain_timeout);
+    state_->drain_deadline.async_wait([state = state_](std::error_code error) {
+      if (error) return;
+      for (asio::cancellation_signal& handler : state->handlers) {
+        handler.emit(asio::cancellation_type::terminal);
+      }
+      state->endpoint.close();  // A handler that ignores cancellation: its sends fail now.
+    });
+  }
+
+  /// The bound address (with the real port when the port option was 0).
+  endpoint_type local_endpoint() const { return state_->endpoint.local_endpoint(); }
+
+  /// Handlers running now.
+  std::size_t active_handlers() const noexcept { return state_->handlers.size(); }
+
+  /// Counters: the endpoint's (received, rejected, sent) and the handlers'.
+  datagram_server_stats stats() const {
+    datagram_server_stats snapshot = state_->counters;
+    snapshot.endpoint = state_->endpoint.stats();
+    return snapshot;
+  }
+
+  /// The server's endpoint, to send datagrams of its own (from the executor's thread).
+  server_endpoint_type& endpoint() noexcept { return state_->endpoint; }
+
+ private:
+  using state_type = detail::datagram_server_state<Protocol, Codec>;
+  using state_ptr = std::shared_ptr<state_type>;
+  using handler_list = std::list<asio::cancellation_signal>;
+
+  void halt_receiving() {
+    state_->stopping = true;
+    if (state_->receive_loop_running) {
+      state_->stop_receiving.emit(asio::cancellation_type::terminal);
+    }
+    state_->slot_freed.cancel();
+  }
+
+  template <typename Handler>
+  static asio::awaitable<void> receive_loop(state_ptr state, std::shared_ptr<Handler> handler) {
+    using namespace std::chrono_literals;
+    const datagram_server_options& options = state->options;
+    std::chrono::milliseconds backoff{0};
+    while (!state->stopping) {
+      if (state->handlers.size() >= options.max_concurrent_handlers &&
+          options.when_busy == busy_policy::pause_receiving) {
+        co_await state->slot_freed.async_wait(detail::datagram_tuple_awaitable);
+        continue;
+      }
+      auto received = co_await state->endpoint.receive_from(0ms);
+      if (state->stopping) break;
+      if (!received) {
+        if (!received.recoverable()) break;  // The endpoint was closed.
+        if (received.error().category() == error_category()) {
+          state->log(log_level::debug, "rejected a datagram from " + to_string(received.sender()) +
+                                           ": " + received.error().message() + " (" +
+                                           std::string{received.reason()} + ")");
+          continue;
+        }
+        // A socket error (out of memory, ...): retrying at once could spin; back off up to 1 s.
+        backoff = std::min<std::chrono::milliseconds>(std::max(backoff * 2, 10ms), 1s);
+        state->log(log_level::warning, "receive failed: " + received.error().message() +
+                                           "; retrying in " + std::to_string(backoff.count()) +
+                                           " ms");
+        asio::steady_timer pause{state->endpoint.get_executor(), backoff};
+        co_await pause.async_wait(detail::datagram_tuple_awaitable);
+        continue;
+      }
+      backoff = 0ms;
+      if (state->handlers.size() >= options.max_concurrent_handlers) {
+        ++state->counters.dropped_busy;  // busy_policy::drop
+        continue;
+      }
+      auto slot = state->handlers.emplace(state->handlers.end());
+      state->counters.peak_handlers =
+          std::max(state->counters.peak_handlers, state->handlers.size());
+      datagram_type datagram{owned_message_t<typename Codec::message_type>(*received),
+                             received.sender(), state->endpoint};
+      asio::co_spawn(state->endpoint.get_executor(),
+                     run_handler(state, handler, std::move(datagram), slot), asio::detached);
+    }
+    state->receive_loop_running = false;
+  }
+
+  template <typename Handler>
+  static asio::awaitable<void> run_handler(state_ptr state, std::shared_ptr<Handler> handler,
+                                           datagram_type datagram,
+                                           typename handler_list::iterator slot) {
+    const endpoint_type sender = datagram.sender;
+    auto [failure] = co_await asio::co_spawn(
+        state->endpoint.get_executor(), call_handler(handler, std::move(datagram)),
+        asio::bind_cancellation_slot(slot->slot(), detail::datagram_tuple_awaitable));
+    if (failure) {
+      ++state->counters.handler_failures;
+      if (!state->stopping) {
+        state->log(log_level::error, "handler for a datagram from " + to_string(sender) +
+                                         " failed: " + detail::describe_handler_failure(failure));
+      }
+    } else {
+      ++state->counters.handled;
+    }
+    state->handlers.erase(slot);
+    state->slot_freed.cancel();
+    if (state->stopping && state->handlers.empty()) state->finish();
+  }
+
+  template <typename Handler>
+  static asio::awaitable<void> call_handler(std::shared_ptr<Handler> handler,
+                                            datagram_type datagram) {
+    co_await (*handler)(datagram);
+  }
+
+  state_ptr state_;
+};
+
+/// A UDP server (IPv4, IPv6, or dual-stack).
+template <codec Codec = datagram_codec>
+using udp_server = basic_datagram_server<asio::ip::udp, Codec>;
+/// A Unix domain datagram socket server.
+template <codec Codec = datagram_codec>
+using unix_datagram_server = basic_datagram_server<asio::local::datagram_protocol, Codec>;
+
+}  // namespace coronet

@@ -1,0 +1,59 @@
+// received_datagram: what a datagram server's handler gets — its own copy of one message, the
+// sender, and a way to reply through the server's socket.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+#include <asio/awaitable.hpp>
+
+#include "coronet/udp/datagram_endpoint.hpp"
+
+namespace coronet {
+
+/// The type a handler owns a message as: std::string for codecs that yield std::string_view
+/// (views into a receive buffer the next datagram overwrites), else the codec's message_type.
+template <typename Message>
+struct owned_message {
+  using type = Message;
+};
+template <>
+struct owned_message<std::string_view> {
+  using type = std::string;
+};
+template <typename Message>
+using owned_message_t = typename owned_message<Message>::type;
+
+/// One datagram handed to a server handler. It owns its message, so the handler may keep it
+/// across co_await while the server receives the next datagrams.
+template <typename Protocol, typename Codec>
+class received_datagram {
+ public:
+  using endpoint_type = typename Protocol::endpoint;
+  using message_type = typename Codec::message_type;
+  using server_endpoint_type = basic_datagram_endpoint<Protocol, Codec>;
+
+  received_datagram(owned_message_t<message_type> message, endpoint_type sender,
+                    server_endpoint_type& endpoint)
+      : message{std::move(message)}, sender{std::move(sender)}, endpoint_{&endpoint} {}
+
+  /// Sends `reply` to the sender through the server's socket (see send_to()).
+  asio::awaitable<std::error_code> reply(const message_type& reply) {
+    return endpoint_->send_to(reply, sender);
+  }
+
+  /// The server's endpoint, to send to anyone (or read its stats).
+  server_endpoint_type& endpoint() noexcept { return *endpoint_; }
+
+  /// The decoded message (the handler's own copy).
+  owned_message_t<message_type> message;
+  /// Who sent it.
+  endpoint_type sender;
+
+ private:
+  server_endpoint_type* endpoint_;
+};
+
+}  // namespace coronet
