@@ -12,3 +12,5 @@ target_include_directories(coronet_asio SYSTEM INTERFACE $<BUILD_INTERFACE:${COR
 target_compile_definitions(coronet_asio INTERFACE ASIO_STANDALONE ASIO_NO_DEPRECATED
                                                   ASIO_SEPARATE_COMPILATION)
 target_link_libraries(coronet_asio INTERFACE Threads::Threads)
+# Asio 1.22 does not detect clang's coroutine support with libstdc++ on its own.
+target_compile_definitions(coronet_asio INTERFACE $<$<CXX_COMPILER_ID:Clang>:ASIO_HAS_CO_AWAIT=1>)

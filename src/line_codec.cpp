@@ -44,8 +44,9 @@ result line_codec::decode(std::string_view buffered) {
   const std::size_t newline = find_newline(buffered, std::min(scanned_, buffered.size()));
   if (newline == std::string_view::npos) {
     // A line of max_line_length bytes may still be followed by "\r\n", so only more than
-    // max_line_length + 1 bytes without '\n' proves the line too long.
-    if (buffered.size() > options_.max_line_length + 1) {
+    // max_line_length + 1 bytes without '\n' proves the line too long (written so that a limit
+    // of SIZE_MAX cannot overflow).
+    if (buffered.size() > 1 && buffered.size() - 1 > options_.max_line_length) {
       scanned_ = 0;
       discarding_ = true;
       return result::failure(errc::frame_too_long, too_long_reason, dropped + buffered.size(),

@@ -3,6 +3,7 @@
 #include <coronet/codec/line_codec.hpp>
 #include <coronet/error.hpp>
 #include <coronet/testing/codec_conformance.hpp>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -136,4 +137,13 @@ TEST_CASE("line codec encodes a line with a newline and refuses lines it cannot 
   CHECK(codec.encode("\xED\xA0\x80", out) == errc::invalid_utf8);
   CHECK(codec.encode("123456789", out) == errc::frame_too_long);
   CHECK(out == "x\n你好\n\n");  // Refused lines leave the output untouched.
+}
+
+TEST_CASE("line codec with no practical limit (SIZE_MAX) still waits for the newline") {
+  // Found by fuzz_line_codec: max_line_length + 1 used to wrap to 0.
+  line_codec unlimited{line_codec_options{.max_line_length = SIZE_MAX}};
+  CHECK(unlimited.decode("abc").needs_more());
+  auto last = unlimited.decode_eof("abc");
+  REQUIRE(last.has_message());
+  CHECK(last.message() == "abc");
 }
