@@ -1,5 +1,6 @@
 // tcp_server / unix_server over real loopback sockets: handlers, limits, refusal, timeouts,
 // graceful stop, faults that must stay local to one connection, IPv6 and Unix sockets.
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -428,5 +429,95 @@ TEST_CASE("send_file over TCP delivers the file byte-exact (sendfile on Linux)")
     CHECK(got == contents.size());
     CHECK(received == contents);
     std::fclose(file);
+  });
+}
+
+TEST_CASE("a dual-stack server on :: accepts IPv4 clients too") {
+  asio::io_context probe;
+  asio::ip::tcp::acceptor v6{probe};
+  std::error_code unavailable;
+  v6.open(asio::ip::tcp::v6(), unavailable);
+  if (!unavailable) v6.bind({asio::ip::make_address("::"), 0}, unavailable);
+  if (unavailable) {
+    WARN("skipped: IPv6 is not available here (" << unavailable.message() << ")");
+    return;
+  }
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    tcp_server server{io, {.host = "::", .dual_stack = true}};
+    server.serve<line_codec>(echo_handler{});
+    auto conn =
+        co_await coronet::connect("127.0.0.1", server.local_endpoint().port(), quick_connect());
+    const std::string echo = co_await ask(conn, "v4 on a v6 socket");
+    CHECK(echo == "v4 on a v6 socket");
+  });
+}
+
+TEST_CASE("connect gives up with timed_out when the server never completes the handshake") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    // A listener that never accepts, with its accept queue full: Linux drops further SYNs, so a
+    // new connect hangs in the handshake.
+    asio::ip::tcp::acceptor stuck{io, {asio::ip::make_address("127.0.0.1"), 0}};
+    stuck.listen(0);
+    const auto endpoint = stuck.local_endpoint();
+    std::vector<asio::ip::tcp::socket> fillers;
+    bool hung = false;
+    for (int i = 0; i < 8 && !hung; ++i) {
+      auto result = co_await coronet::connect_ex("127.0.0.1", endpoint.port(), {.timeout = 300ms});
+      if (!result) {
+        CHECK(result.error == errc::timed_out);
+        hung = true;
+      } else {
+        fillers.push_back(std::move(result.connection->stream()));
+      }
+    }
+    CHECK(hung);
+  });
+}
+
+TEST_CASE("tcp server backs off when accept runs out of file descriptors, then recovers") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    log_recorder log;
+    tcp_server server{io, {.log = log.hook()}};
+    server.serve<line_codec>(echo_handler{});
+    const std::uint16_t port = server.local_endpoint().port();
+
+    // Two client sockets, then a descriptor limit that leaves room for one accepted socket only.
+    asio::ip::tcp::socket first{io, asio::ip::tcp::v4()};
+    asio::ip::tcp::socket second{io, asio::ip::tcp::v4()};
+    int open_descriptors = 0;
+    for (const auto& entry : std::filesystem::directory_iterator("/proc/self/fd")) {
+      (void)entry;
+      ++open_descriptors;
+    }
+    rlimit original{};
+    REQUIRE(::getrlimit(RLIMIT_NOFILE, &original) == 0);
+    rlimit tight = original;
+    // The count includes the directory iterator's own descriptor, closed since: that is the one
+    // free slot. (The limit bounds descriptor numbers; ours are dense.)
+    tight.rlim_cur = static_cast<rlim_t>(open_descriptors);
+    REQUIRE(::setrlimit(RLIMIT_NOFILE, &tight) == 0);
+
+    co_await first.async_connect({asio::ip::make_address("127.0.0.1"), port}, asio::use_awaitable);
+    co_await second.async_connect({asio::ip::make_address("127.0.0.1"), port}, asio::use_awaitable);
+    co_await sleep_for(100ms);
+    rusage before{};
+    ::getrusage(RUSAGE_SELF, &before);
+    co_await sleep_for(400ms);  // The second connection waits in the backlog: accept fails.
+    rusage after{};
+    ::getrusage(RUSAGE_SELF, &after);
+    const auto cpu_us = [](const rusage& usage) {
+      return (usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) * 1'000'000L + usage.ru_utime.tv_usec +
+             usage.ru_stime.tv_usec;
+    };
+    REQUIRE(::setrlimit(RLIMIT_NOFILE, &original) == 0);
+    CHECK(log.contains("accept failed"));
+    CHECK(cpu_us(after) - cpu_us(before) < 100'000);  // Backing off, not spinning.
+
+    // With descriptors available again the waiting connection is accepted and served.
+    co_await asio::async_write(second, asio::buffer(std::string("recovered\n")),
+                               asio::use_awaitable);
+    std::string reply(10, '\0');
+    co_await asio::async_read(second, asio::buffer(reply), asio::use_awaitable);
+    CHECK(reply == "recovered\n");
   });
 }
