@@ -23,6 +23,9 @@ void open_tcp_acceptor(asio::ip::tcp::acceptor& acceptor, const server_options& 
   const asio::ip::tcp::endpoint endpoint{listen_address(options.host), options.port};
   acceptor.open(endpoint.protocol());
   if (options.reuse_address) acceptor.set_option(asio::socket_base::reuse_address{true});
+  if (options.reuse_port) {
+    acceptor.set_option(asio::detail::socket_option::boolean<SOL_SOCKET, SO_REUSEPORT>{true});
+  }
   if (endpoint.address().is_v6()) acceptor.set_option(asio::ip::v6_only{!options.dual_stack});
   std::error_code error;
   acceptor.bind(endpoint, error);

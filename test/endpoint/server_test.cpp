@@ -13,6 +13,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "../support/async_test.hpp"
@@ -520,4 +521,29 @@ TEST_CASE("tcp server backs off when accept runs out of file descriptors, then r
     co_await asio::async_read(second, asio::buffer(reply), asio::use_awaitable);
     CHECK(reply == "recovered\n");
   });
+}
+
+TEST_CASE("servers with reuse_port share one port, each on its own io_context and thread") {
+  asio::io_context first_io;
+  asio::io_context second_io;
+  tcp_server first{first_io, {.reuse_port = true}};
+  const std::uint16_t port = first.local_endpoint().port();
+  tcp_server second{second_io, {.port = port, .reuse_port = true}};
+  CHECK(second.local_endpoint().port() == port);
+  first.serve<line_codec>(echo_handler{});
+  second.serve<line_codec>(echo_handler{});
+  std::thread first_thread{[&] { first_io.run_for(10s); }};
+  std::thread second_thread{[&] { second_io.run_for(10s); }};
+  run_async([port](asio::io_context&) -> asio::awaitable<void> {
+    // Every connection is served, whichever server the kernel hands it to.
+    for (int i = 0; i < 8; ++i) {
+      auto conn = co_await coronet::connect("127.0.0.1", port, quick_connect());
+      const std::string echo = co_await ask(conn, "client " + std::to_string(i));
+      CHECK(echo == "client " + std::to_string(i));
+    }
+  });
+  asio::post(first_io, [&first] { first.stop(); });
+  asio::post(second_io, [&second] { second.stop(); });
+  first_thread.join();
+  second_thread.join();
 }

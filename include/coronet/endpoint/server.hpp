@@ -152,6 +152,7 @@ class basic_server {
       session.cancel_handler.emit(asio::cancellation_type::terminal);
     }
     // A handler that ignores cancellation is closed at the deadline.
+    if (state_->sessions.empty()) return;
     state_->drain_deadline.expires_after(state_->options.drain_timeout);
     state_->drain_deadline.async_wait([state = state_](std::error_code error) {
       if (error) return;
@@ -237,6 +238,7 @@ class basic_server {
     // queue, half-close, wait for the peer's close) is bounded by drain_timeout on its own.
     state->sessions.erase(session);
     state->slot_freed.cancel();
+    if (state->stopping && state->sessions.empty()) state->drain_deadline.cancel();
     co_await connection.close_gracefully(options.drain_timeout);
   }
 

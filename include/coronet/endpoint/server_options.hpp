@@ -44,6 +44,10 @@ struct server_options {
   int backlog = asio::socket_base::max_listen_connections;
   /// SO_REUSEADDR on the listening TCP socket. Default true (restarts don't wait for TIME_WAIT).
   bool reuse_address = true;
+  /// SO_REUSEPORT on the listening TCP socket, so that several servers (one per thread, each on
+  /// its own io_context) can bind the same port and the kernel spreads connections across them.
+  /// Default false.
+  bool reuse_port = false;
 
   /// Limits and timeouts of each connection (idle timeout, send queue, ...).
   connection_options connection;

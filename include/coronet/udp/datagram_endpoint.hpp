@@ -44,7 +44,8 @@ namespace coronet {
 /// - One coroutine receives at a time (a second concurrent receive_from() gets
 ///   asio::error::already_started); any number may send at once.
 /// - Use it from the thread running its executor, like every Asio object. Destroying it closes
-///   the socket: pending calls return errc::connection_closed.
+///   the socket: pending calls return errc::connection_closed. A moved-from endpoint may only be
+///   destroyed or assigned to.
 template <typename Protocol, codec Codec = datagram_codec>
 class basic_datagram_endpoint {
   static_assert(std::is_same_v<Protocol, asio::ip::udp> ||
@@ -175,7 +176,7 @@ class basic_datagram_endpoint {
   const datagram_stats& stats() const noexcept { return core_->stats; }
 
   /// Largest datagram receive_from() accepts (the codec's max_datagram_size when it has one,
-  /// else options.max_datagram_size).
+  /// else options.max_datagram_size; at most 16 MiB).
   std::size_t max_datagram_size() const noexcept { return core_->limit; }
 
   const datagram_options& options() const noexcept { return core_->options; }
@@ -201,8 +202,8 @@ class basic_datagram_endpoint {
       ++core->stats.send_errors;
       co_return error;
     }
-    auto [error, count] =
-        co_await detail::run_bounded(core->options.send_timeout, [&core, &wire, peer](auto token) {
+    auto [error, count] = co_await detail::run_datagram_operation(
+        core->options.send_timeout, [&core, &wire, peer](auto token) {
           if (peer != nullptr) return core->socket.async_send_to(asio::buffer(wire), *peer, token);
           return core->socket.async_send(asio::buffer(wire), token);
         });
@@ -219,10 +220,11 @@ class basic_datagram_endpoint {
     core->receiving = true;
     const std::span<char> space = core->receive_space();
     endpoint_type sender;
-    auto [error, size] = co_await detail::run_bounded(timeout, [&core, &sender, space](auto token) {
-      return core->socket.async_receive_from(asio::buffer(space.data(), space.size()), sender,
-                                             detail::receive_flags, token);
-    });
+    auto [error, size] =
+        co_await detail::run_datagram_operation(timeout, [&core, &sender, space](auto token) {
+          return core->socket.async_receive_from(asio::buffer(space.data(), space.size()), sender,
+                                                 detail::datagram_receive_flags, token);
+        });
     core->receiving = false;
     if (error) co_return result_type::failure(count_failure(*core, error), {}, !core->closed);
     co_return decode(*core, std::string_view{space.data(), size}, std::move(sender));
@@ -261,9 +263,9 @@ class basic_datagram_endpoint {
       result.error = errc::connection_closed;
       co_return result;
     }
-    auto [error, size] = co_await detail::run_bounded(timeout, [&](auto token) {
+    auto [error, size] = co_await detail::run_datagram_operation(timeout, [&](auto token) {
       return core->socket.async_receive_from(asio::buffer(buffer.data(), buffer.size()),
-                                             result.sender, detail::receive_flags, token);
+                                             result.sender, detail::datagram_receive_flags, token);
     });
     if (error) {
       result.error = count_failure(*core, error);

@@ -36,7 +36,8 @@ struct datagram_options {
   std::chrono::milliseconds send_timeout = std::chrono::seconds{5};
   /// Largest datagram received, used when the codec states no limit of its own (a codec with
   /// `options().max_datagram_size`, like datagram_codec, sets it). Larger datagrams are
-  /// rejected with errc::frame_too_long. Default 65,507 (the largest UDP payload over IPv4).
+  /// rejected with errc::frame_too_long. The receive buffer is this + 1 bytes, so either limit is
+  /// capped at 16 MiB. Default 65,507 (the largest UDP payload over IPv4).
   std::size_t max_datagram_size = 65'507;
 
   /// SO_REUSEADDR, SO_BROADCAST, buffer sizes, multicast groups.

@@ -158,7 +158,8 @@ class basic_datagram_server {
     return snapshot;
   }
 
-  /// The server's endpoint, to send datagrams of its own (from the executor's thread).
+  /// The server's endpoint, to send datagrams of its own (from the executor's thread). Do not
+  /// receive on it: the server does (a second receiver gets asio::error::already_started).
   server_endpoint_type& endpoint() noexcept { return state_->endpoint; }
 
  private:

@@ -35,9 +35,9 @@ class received_datagram {
   using message_type = typename Codec::message_type;
   using server_endpoint_type = basic_datagram_endpoint<Protocol, Codec>;
 
-  received_datagram(owned_message_t<message_type> message, endpoint_type sender,
+  received_datagram(owned_message_t<message_type> owned, endpoint_type from,
                     server_endpoint_type& endpoint)
-      : message{std::move(message)}, sender{std::move(sender)}, endpoint_{&endpoint} {}
+      : message{std::move(owned)}, sender{std::move(from)}, endpoint_{&endpoint} {}
 
   /// Sends `reply` to the sender through the server's socket (see send_to()).
   asio::awaitable<std::error_code> reply(const message_type& reply) {

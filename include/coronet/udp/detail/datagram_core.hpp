@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -38,20 +39,24 @@ inline constexpr auto datagram_tuple_awaitable = asio::experimental::as_tuple(as
 // recvmsg(MSG_TRUNC) returns a datagram's full size even when the buffer was smaller (Linux, for
 // UDP and, since 3.4, Unix datagram sockets): that is how a cut datagram is recognised.
 #if defined(__linux__)
-inline constexpr asio::socket_base::message_flags receive_flags = MSG_TRUNC;
+inline constexpr asio::socket_base::message_flags datagram_receive_flags = MSG_TRUNC;
 #else
-inline constexpr asio::socket_base::message_flags receive_flags = 0;
+inline constexpr asio::socket_base::message_flags datagram_receive_flags = 0;
 #endif
 
+/// The receive buffer never exceeds this, whatever the limit asks: more than any datagram socket
+/// carries with default buffer sizes (UDP: 64 KiB; Unix: SO_SNDBUF, 208 KiB on Linux).
+inline constexpr std::size_t max_datagram_limit = 16 * 1024 * 1024;
+
 /// The largest datagram an endpoint accepts: the codec's own limit when it states one
-/// (`codec.options().max_datagram_size`), else the endpoint option.
+/// (`codec.options().max_datagram_size`), else the endpoint option; at most max_datagram_limit.
 template <typename Codec>
 std::size_t datagram_limit(const Codec& codec, const datagram_options& options) {
+  std::size_t limit = options.max_datagram_size;
   if constexpr (requires { std::size_t{codec.options().max_datagram_size}; }) {
-    return codec.options().max_datagram_size;
-  } else {
-    return options.max_datagram_size;
+    limit = codec.options().max_datagram_size;
   }
+  return std::min(limit, max_datagram_limit);
 }
 
 // Opening and closing sockets (src/udp/datagram_socket.cpp). Both open functions throw
@@ -103,7 +108,7 @@ struct datagram_core {
   ino_t unix_inode = 0;
 };
 
-struct deadline_guard {
+struct datagram_deadline_guard {
   asio::cancellation_signal signal;
   bool timed_out = false;
   bool done = false;
@@ -113,7 +118,7 @@ struct deadline_guard {
 /// `timeout` (zero: unbounded). An expired timeout cancels the operation and yields
 /// errc::timed_out; the caller's cancellation (terminal) yields operation_aborted.
 template <typename Start>
-asio::awaitable<std::pair<std::error_code, std::size_t>> run_bounded(
+asio::awaitable<std::pair<std::error_code, std::size_t>> run_datagram_operation(
     std::chrono::milliseconds timeout, Start start) {
   if (timeout.count() <= 0) {
     // use_awaitable hands the caller's cancellation slot to the operation by itself.
@@ -121,7 +126,7 @@ asio::awaitable<std::pair<std::error_code, std::size_t>> run_bounded(
     co_return std::pair{error, count};
   }
   // The guard outlives this frame if the timer's handler is already queued when we finish.
-  auto guard = std::make_shared<deadline_guard>();
+  auto guard = std::make_shared<datagram_deadline_guard>();
   asio::steady_timer timer{co_await asio::this_coro::executor, timeout};
   timer.async_wait([guard](std::error_code error) {
     if (error || guard->done) return;
