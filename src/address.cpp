@@ -6,6 +6,7 @@
 
 #include <asio/io_context.hpp>
 #include <asio/ip/address.hpp>
+#include <cerrno>
 #include <system_error>
 
 namespace coronet {
@@ -62,11 +63,26 @@ std::error_code prepare_unix_socket_path(const std::string& path) {
   asio::local::stream_protocol::socket probe{io};
   std::error_code error;
   probe.connect(asio::local::stream_protocol::endpoint{path}, error);
-  if (!error) return make_error_code(std::errc::address_in_use);  // A live server answers.
+  // A live stream socket accepts the probe; a live datagram socket refuses it with EPROTOTYPE.
+  const bool wrong_type =
+      error.category() == asio::error::get_system_category() && error.value() == EPROTOTYPE;
+  if (!error || wrong_type) return make_error_code(std::errc::address_in_use);
   // Asio errors compare equal to asio::error values, not to std::errc conditions.
   if (error != asio::error::connection_refused) return error;
   if (::unlink(path.c_str()) != 0) return {errno, std::system_category()};
   return {};
 }
 
+namespace detail {
+
+ino_t unix_socket_file_inode(const std::string& path) {
+  struct stat info {};
+  return ::lstat(path.c_str(), &info) == 0 && S_ISSOCK(info.st_mode) ? info.st_ino : 0;
+}
+
+void remove_unix_socket_file(const std::string& path, ino_t inode) {
+  if (inode != 0 && unix_socket_file_inode(path) == inode) ::unlink(path.c_str());
+}
+
+}  // namespace detail
 }  // namespace coronet

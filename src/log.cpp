@@ -2,6 +2,9 @@
 #include "coronet/log.hpp"
 
 #include <cstdio>
+#include <stdexcept>
+
+#include "coronet/detail/describe_exception.hpp"
 
 namespace coronet {
 
@@ -18,6 +21,20 @@ std::string_view to_string(log_level level) noexcept {
   }
   return "unknown";
 }
+
+namespace detail {
+
+std::string describe_exception(const std::exception_ptr& failure) {
+  try {
+    std::rethrow_exception(failure);
+  } catch (const std::exception& error) {
+    return error.what();
+  } catch (...) {
+    return "unknown exception";
+  }
+}
+
+}  // namespace detail
 
 void log_to_stderr(log_level level, std::string_view message) {
   if (level < log_level::warning) return;

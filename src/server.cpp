@@ -9,16 +9,6 @@
 
 namespace coronet::detail {
 
-std::string describe_exception(const std::exception_ptr& failure) {
-  try {
-    std::rethrow_exception(failure);
-  } catch (const std::exception& error) {
-    return error.what();
-  } catch (...) {
-    return "unknown exception";
-  }
-}
-
 void open_tcp_acceptor(asio::ip::tcp::acceptor& acceptor, const server_options& options) {
   const asio::ip::tcp::endpoint endpoint{listen_address(options.host), options.port};
   acceptor.open(endpoint.protocol());
@@ -49,15 +39,7 @@ ino_t open_unix_acceptor(asio::local::stream_protocol::acceptor& acceptor,
   acceptor.bind(endpoint, error);
   if (error) throw std::system_error(error, "cannot bind unix:" + options.unix_path);
   acceptor.listen(options.backlog);
-  struct stat info {};
-  return ::lstat(options.unix_path.c_str(), &info) == 0 ? info.st_ino : 0;
-}
-
-void remove_unix_socket_file(const std::string& path, ino_t inode) {
-  struct stat info {};
-  if (::lstat(path.c_str(), &info) == 0 && S_ISSOCK(info.st_mode) && info.st_ino == inode) {
-    ::unlink(path.c_str());
-  }
+  return unix_socket_file_inode(options.unix_path);
 }
 
 }  // namespace coronet::detail

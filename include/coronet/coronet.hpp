@@ -1,4 +1,5 @@
-// Convenience header: all of coronet (codecs, framed connections, servers, clients).
+// Convenience header: all of coronet (codecs, framed connections, stream servers and clients,
+// UDP and Unix datagram endpoints and servers).
 #pragma once
 
 #include "coronet/codec.hpp"
@@ -13,3 +14,6 @@
 #include "coronet/stream/connection_options.hpp"
 #include "coronet/stream/framed_connection.hpp"
 #include "coronet/stream/read_result.hpp"
+#include "coronet/udp/datagram_client.hpp"
+#include "coronet/udp/datagram_endpoint.hpp"
+#include "coronet/udp/datagram_server.hpp"

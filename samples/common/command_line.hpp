@@ -2,6 +2,7 @@
 // --help, and clear errors ("--port: expected a number from 0 to 65535, got 'x'").
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
@@ -26,14 +27,15 @@ class command_line {
   /// Declares "--name VALUE" with a default ("" = no default, optional).
   command_line& option(std::string name, std::string value_name, std::string default_value,
                        std::string help) {
-    specs_.push_back({std::move(name), std::move(value_name), std::move(help), false});
-    if (!default_value.empty()) values_[specs_.back().name] = std::move(default_value);
+    if (!default_value.empty()) values_[name] = default_value;
+    specs_.push_back(
+        {std::move(name), std::move(value_name), std::move(help), std::move(default_value), false});
     return *this;
   }
 
   /// Declares a "--name" switch.
   command_line& flag(std::string name, std::string help) {
-    specs_.push_back({std::move(name), "", std::move(help), true});
+    specs_.push_back({std::move(name), "", std::move(help), "", true});
     return *this;
   }
 
@@ -51,7 +53,8 @@ class command_line {
         values_[found->name] = "1";
         continue;
       }
-      if (i + 1 >= argc) throw usage_error(found->name + " needs a value (" + found->value_name + ")");
+      if (i + 1 >= argc)
+        throw usage_error(found->name + " needs a value (" + found->value_name + ")");
       values_[found->name] = argv[++i];
     }
   }
@@ -82,15 +85,16 @@ class command_line {
 
   std::string usage() const {
     std::string out = "usage: " + program_ + " [options]\n" + summary_ + "\n\noptions:\n";
+    auto line = [&out](std::string left, const std::string& help) {
+      left.resize(std::max<std::size_t>(left.size(), 28), ' ');
+      out += left + " " + help + "\n";
+    };
     for (const spec& s : specs_) {
-      std::string left = "  " + s.name + (s.is_flag ? "" : " " + s.value_name);
-      if (left.size() < 28) left.resize(28, ' ');
-      out += left + " " + s.help;
-      const auto it = values_.find(s.name);
-      if (!s.is_flag && it != values_.end()) out += " (default " + it->second + ")";
-      out += "\n";
+      const std::string shown_default =
+          s.default_value.empty() ? "" : " (default " + s.default_value + ")";
+      line("  " + s.name + (s.is_flag ? "" : " " + s.value_name), s.help + shown_default);
     }
-    out += "  --help                       show this help\n";
+    line("  --help", "show this help");
     return out;
   }
 
@@ -99,6 +103,7 @@ class command_line {
     std::string name;
     std::string value_name;
     std::string help;
+    std::string default_value;
     bool is_flag;
   };
 

@@ -16,7 +16,6 @@
 #include "coronet/udp/datagram_client.hpp"
 #include "coronet/udp/datagram_socket_options.hpp"
 #include "coronet/udp/detail/datagram_core.hpp"
-#include "coronet/udp/unix_datagram_path.hpp"
 
 namespace coronet {
 namespace {
@@ -50,22 +49,6 @@ std::error_code join_groups(asio::ip::udp::socket& socket, const datagram_socket
   return error;
 }
 
-// Whether connecting to the socket at `path` with `Protocol` finds a live socket. Returns the
-// connect error: none (live, same type), connection_refused (stale: nobody bound it), EPROTOTYPE
-// (live, the other socket type), or another error.
-template <typename Protocol>
-std::error_code probe_socket(const std::string& path) {
-  asio::io_context io;
-  typename Protocol::socket probe{io};
-  std::error_code error;
-  probe.connect(typename Protocol::endpoint{path}, error);
-  return error;
-}
-
-bool is_wrong_type(const std::error_code& error) {
-  return error.category() == asio::error::get_system_category() && error.value() == EPROTOTYPE;
-}
-
 }  // namespace
 
 std::error_code apply_datagram_socket_options(asio::ip::udp::socket& socket,
@@ -83,18 +66,6 @@ std::error_code apply_datagram_socket_options(asio::local::datagram_protocol::so
     return asio::error::operation_not_supported;
   }
   return apply_common_options(socket, options);
-}
-
-std::error_code prepare_unix_datagram_path(const std::string& path) {
-  struct stat info {};
-  if (::lstat(path.c_str(), &info) != 0) return {};  // Nothing there: free.
-  if (!S_ISSOCK(info.st_mode)) return make_error_code(std::errc::address_in_use);
-  // Asio errors compare equal to asio::error values, not to std::errc conditions.
-  const std::error_code error = probe_socket<asio::local::datagram_protocol>(path);
-  if (!error || is_wrong_type(error)) return make_error_code(std::errc::address_in_use);
-  if (error != asio::error::connection_refused) return error;
-  if (::unlink(path.c_str()) != 0) return {errno, std::system_category()};
-  return {};
 }
 
 namespace detail {
@@ -132,21 +103,13 @@ ino_t open_unix_datagram_socket(asio::local::datagram_protocol::socket& socket,
     throw std::system_error(error, "cannot set socket options for a unix datagram socket");
   }
   if (options.unix_path.empty()) return 0;
-  if (const std::error_code error = prepare_unix_datagram_path(options.unix_path)) {
+  if (const std::error_code error = prepare_unix_socket_path(options.unix_path)) {
     throw std::system_error(error, "cannot use unix socket path " + options.unix_path);
   }
   std::error_code error;
   socket.bind(asio::local::datagram_protocol::endpoint{options.unix_path}, error);
   if (error) throw std::system_error(error, "cannot bind unix:" + options.unix_path);
-  struct stat info {};
-  return ::lstat(options.unix_path.c_str(), &info) == 0 ? info.st_ino : 0;
-}
-
-void remove_unix_datagram_file(const std::string& path, ino_t inode) {
-  struct stat info {};
-  if (::lstat(path.c_str(), &info) == 0 && S_ISSOCK(info.st_mode) && info.st_ino == inode) {
-    ::unlink(path.c_str());
-  }
+  return unix_socket_file_inode(options.unix_path);
 }
 
 }  // namespace detail

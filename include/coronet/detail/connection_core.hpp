@@ -174,7 +174,7 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
       if (failure_) co_return failure_;
       if (closed_) co_return make_error_code(errc::connection_closed);
       ++waiting_;
-      auto [error] = co_await room_.async_wait(tuple_awaitable);
+      co_await room_.async_wait(tuple_awaitable);  // Woken by progress, failure or cancellation.
       --waiting_;
       asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
       if (state.cancelled() != asio::cancellation_type::none) {

@@ -1,6 +1,8 @@
 // Addresses as people type and read them: "127.0.0.1:7000", "[::1]:7000", "unix:/tmp/chat.sock".
 #pragma once
 
+#include <sys/types.h>
+
 #include <string>
 
 #include <asio/ip/tcp.hpp>
@@ -21,9 +23,16 @@ std::string to_string(const asio::local::datagram_protocol::endpoint& endpoint);
 /// mean every IPv4 interface. Throws std::system_error when the host cannot be resolved.
 asio::ip::address listen_address(const std::string& host);
 
-/// Makes `path` free for a Unix socket server: a stale socket file left by a dead server is
-/// removed; a live server's socket, or a file that is not a socket, is not touched and
-/// address_in_use is returned.
+/// Makes `path` free for a Unix socket (stream or datagram): a stale socket file left by a dead
+/// process is removed; a live socket of either type, or a file that is not a socket, is not
+/// touched and address_in_use is returned.
 std::error_code prepare_unix_socket_path(const std::string& path);
+
+namespace detail {
+/// The inode of the socket file at `path` (0 if none): what remove_unix_socket_file checks.
+ino_t unix_socket_file_inode(const std::string& path);
+/// Removes `path` if it is still the socket file with `inode` (never another process's file).
+void remove_unix_socket_file(const std::string& path, ino_t inode);
+}  // namespace detail
 
 }  // namespace coronet

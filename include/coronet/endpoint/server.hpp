@@ -29,6 +29,7 @@
 
 #include "coronet/codec/codec_concepts.hpp"
 #include "coronet/detail/connection_core.hpp"
+#include "coronet/detail/describe_exception.hpp"
 #include "coronet/endpoint/address.hpp"
 #include "coronet/endpoint/server_options.hpp"
 #include "coronet/endpoint/socket_options.hpp"
@@ -69,11 +70,9 @@ struct server_state {
 // Refusals in flight at once; past this, connections over the limit are closed without a word.
 inline constexpr std::size_t max_concurrent_refusals = 64;
 
-std::string describe_exception(const std::exception_ptr& failure);
 void open_tcp_acceptor(asio::ip::tcp::acceptor& acceptor, const server_options& options);
 ino_t open_unix_acceptor(asio::local::stream_protocol::acceptor& acceptor,
                          const server_options& options);
-void remove_unix_socket_file(const std::string& path, ino_t inode);
 
 }  // namespace detail
 

@@ -4,6 +4,7 @@
 // udp_endpoint and unix_datagram_endpoint are the two instantiations.
 #pragma once
 
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <memory>
@@ -227,19 +228,21 @@ class basic_datagram_endpoint {
         });
     core->receiving = false;
     if (error) co_return result_type::failure(count_failure(*core, error), {}, !core->closed);
-    co_return decode(*core, std::string_view{space.data(), size}, std::move(sender));
+    co_return decode(*core, space.data(), size, std::move(sender));
   }
 
-  static result_type decode(core_type& core, std::string_view datagram, endpoint_type sender) {
+  // `size` is the datagram's full size (MSG_TRUNC), which may exceed the buffer.
+  static result_type decode(core_type& core, const char* data, std::size_t size,
+                            endpoint_type sender) {
     datagram_stats& stats = core.stats;
     ++stats.received;
-    if (datagram.size() > core.limit) {
-      // size came from MSG_TRUNC (the full size) or filled the extra byte: either way too long.
+    if (size > core.limit) {
+      // Over the limit by one byte (the buffer's extra byte) or by more (cut by the kernel).
       ++stats.rejected_oversize;
       return result_type::failure(errc::frame_too_long, "datagram larger than max_datagram_size",
                                   true, std::move(sender));
     }
-    auto decoded = core.codec.decode(datagram);
+    auto decoded = core.codec.decode(std::string_view{data, size});
     if (decoded.has_message()) {
       return result_type::of(std::move(decoded).message(), std::move(sender));
     }

@@ -25,6 +25,7 @@
 
 #include "coronet/codec/codec_concepts.hpp"
 #include "coronet/codec/datagram_codec.hpp"
+#include "coronet/detail/describe_exception.hpp"
 #include "coronet/endpoint/address.hpp"
 #include "coronet/error.hpp"
 #include "coronet/log.hpp"
@@ -38,7 +39,10 @@ namespace coronet {
 namespace detail {
 
 /// "what()" of a handler's exception (src/udp/datagram_server.cpp).
-std::string describe_handler_failure(const std::exception_ptr& failure);
+
+/// Whether a receive error reports an ICMP error about an earlier send (port or host
+/// unreachable) rather than a fault of the socket itself.
+bool is_icmp_report(const std::error_code& error) noexcept;
 
 template <typename Protocol, typename Codec>
 struct datagram_server_state {
@@ -196,6 +200,11 @@ class basic_datagram_server {
                                            std::string{received.reason()} + ")");
           continue;
         }
+        if (detail::is_icmp_report(received.error())) {
+          // About a datagram sent earlier (a peer that went away), not about this socket.
+          state->log(log_level::debug, "receive: " + received.error().message());
+          continue;
+        }
         // A socket error (out of memory, ...): retrying at once could spin; back off up to 1 s.
         backoff = std::min<std::chrono::milliseconds>(std::max(backoff * 2, 10ms), 1s);
         state->log(log_level::warning, "receive failed: " + received.error().message() +
@@ -233,7 +242,7 @@ class basic_datagram_server {
       ++state->counters.handler_failures;
       if (!state->stopping) {
         state->log(log_level::error, "handler for a datagram from " + to_string(sender) +
-                                         " failed: " + detail::describe_handler_failure(failure));
+                                         " failed: " + detail::describe_exception(failure));
       }
     } else {
       ++state->counters.handled;

@@ -66,7 +66,6 @@ void open_udp_socket(asio::ip::udp::socket& socket, const datagram_options& opti
 ino_t open_unix_datagram_socket(asio::local::datagram_protocol::socket& socket,
                                 const datagram_options& options);
 /// Removes `path` if it is still the socket file with `inode` (not one a successor bound).
-void remove_unix_datagram_file(const std::string& path, ino_t inode);
 
 // Everything a pending receive or send needs after it resumes, so that an endpoint can be
 // destroyed (closing its socket) while operations are still in flight.
@@ -85,7 +84,7 @@ struct datagram_core {
     closed = true;
     std::error_code ignored;
     socket.close(ignored);
-    if (unix_inode != 0) remove_unix_datagram_file(unix_path, unix_inode);
+    if (unix_inode != 0) remove_unix_socket_file(unix_path, unix_inode);
     unix_inode = 0;
   }
 

@@ -1,0 +1,70 @@
+// udp_echo_server: sends every valid datagram (UTF-8, at most 65,507 bytes) back to its sender,
+// over UDP or a Unix datagram socket. Invalid datagrams are dropped and counted: answering them
+// would let a forged sender address turn this server against a third party.
+#include <csignal>
+#include <cstdio>
+#include <string>
+
+#include <asio/io_context.hpp>
+#include <asio/signal_set.hpp>
+#include <coronet/endpoint/address.hpp>
+#include <coronet/udp/datagram_server.hpp>
+
+#include "command_line.hpp"
+#include "udp_cli.hpp"
+
+namespace {
+
+struct echo_handler {
+  template <typename Datagram>
+  asio::awaitable<void> operator()(Datagram& datagram) const {
+    co_await datagram.reply(datagram.message);
+  }
+};
+
+// Serves until SIGINT or SIGTERM, then stops gracefully (running handlers finish) and returns.
+template <typename Server>
+int serve(asio::io_context& io, const coronet::datagram_server_options& options) {
+  Server server{io, options};  // Binds now: a busy port throws before "listening on".
+  server.serve(echo_handler{});
+  std::printf("listening on %s\n", coronet::to_string(server.local_endpoint()).c_str());
+  std::fflush(stdout);
+
+  asio::signal_set signals{io, SIGINT, SIGTERM};
+  signals.async_wait([&](std::error_code error, int) {
+    if (!error) server.stop();
+  });
+  io.run();  // Returns once the server has stopped: nothing else is left to run.
+
+  const coronet::datagram_server_stats stats = server.stats();
+  std::fprintf(stderr,
+               "udp_echo_server: stopped; %llu datagrams echoed, %llu not UTF-8, %llu too long\n",
+               static_cast<unsigned long long>(stats.endpoint.sent),
+               static_cast<unsigned long long>(stats.endpoint.rejected_invalid_utf8),
+               static_cast<unsigned long long>(stats.endpoint.rejected_oversize));
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  samples::command_line cli{"udp_echo_server",
+                            "Sends every valid UTF-8 datagram back to its sender."};
+  samples::udp::add_target_options(
+      cli, "address to bind, an IP or a host name; '::' = every IPv6 and IPv4 interface",
+      "UDP port; 0 picks a free one", "serve on a Unix datagram socket at PATH instead of UDP");
+  cli.option("--max-handlers", "N", "256", "datagrams answered at once; the rest wait");
+  return samples::udp::run_main(cli, "udp_echo_server", [&] {
+    cli.parse(argc, argv);
+    const samples::udp::target target = samples::udp::target_from(cli);
+    coronet::datagram_server_options options;
+    options.endpoint.host = target.host;
+    options.endpoint.port = target.port;
+    options.endpoint.unix_path = target.unix_path;
+    options.max_concurrent_handlers =
+        static_cast<std::size_t>(cli.number("--max-handlers", 1, 1'000'000));
+    asio::io_context io;
+    if (target.unix_path.empty()) return serve<coronet::udp_server<>>(io, options);
+    return serve<coronet::unix_datagram_server<>>(io, options);
+  });
+}
