@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <map>
 #include <stdexcept>
 #include <string>
@@ -119,5 +120,22 @@ class command_line {
   std::vector<spec> specs_;
   std::map<std::string, std::string> values_;
 };
+
+/// Runs a sample's main body: a usage error is printed with the usage (exit code 2), any other
+/// failure with its message (exit code 1).
+template <typename Body>
+int run_main(const command_line& cli, std::string_view program, Body body) {
+  try {
+    return body();
+  } catch (const usage_error& error) {
+    std::fprintf(stderr, "%.*s: %s\n\n%s", static_cast<int>(program.size()), program.data(),
+                 error.what(), cli.usage().c_str());
+    return 2;
+  } catch (const std::exception& error) {
+    std::fprintf(stderr, "%.*s: %s\n", static_cast<int>(program.size()), program.data(),
+                 error.what());
+    return 1;
+  }
+}
 
 }  // namespace samples

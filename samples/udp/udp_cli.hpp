@@ -46,21 +46,4 @@ inline target target_from(const command_line& cli) {
   return result;
 }
 
-/// Runs a sample's main body; maps a usage error to exit code 2 (with the usage), any other
-/// exception to exit code 1.
-template <typename Body>
-int run_main(const command_line& cli, std::string_view program, Body body) {
-  try {
-    return body();
-  } catch (const usage_error& error) {
-    std::fprintf(stderr, "%.*s: %s\n\n%s", static_cast<int>(program.size()), program.data(),
-                 error.what(), cli.usage().c_str());
-    return 2;
-  } catch (const std::exception& error) {
-    std::fprintf(stderr, "%.*s: %s\n", static_cast<int>(program.size()), program.data(),
-                 error.what());
-    return 1;
-  }
-}
-
 }  // namespace samples::udp

@@ -146,7 +146,7 @@ int main(int argc, char** argv) {
   samples::udp::add_target_options(cli, "server address, an IP or a host name", "server UDP port",
                                    "talk to the Unix datagram socket at PATH instead of UDP");
   cli.option("--timeout", "MS", "2000", "how long to wait for each reply");
-  return samples::udp::run_main(cli, "udp_client", [&] {
+  return samples::run_main(cli, "udp_client", [&] {
     cli.parse(argc, argv);
     const samples::udp::target target = samples::udp::target_from(cli);
     const std::chrono::milliseconds timeout{cli.number("--timeout", 1, 3'600'000)};

@@ -54,7 +54,7 @@ int main(int argc, char** argv) {
       cli, "address to bind, an IP or a host name; '::' = every IPv6 and IPv4 interface",
       "UDP port; 0 picks a free one", "serve on a Unix datagram socket at PATH instead of UDP");
   cli.option("--max-handlers", "N", "256", "datagrams answered at once; the rest wait");
-  return samples::udp::run_main(cli, "udp_echo_server", [&] {
+  return samples::run_main(cli, "udp_echo_server", [&] {
     cli.parse(argc, argv);
     const samples::udp::target target = samples::udp::target_from(cli);
     coronet::datagram_server_options options;

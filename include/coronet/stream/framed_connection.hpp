@@ -26,6 +26,26 @@
 
 namespace coronet {
 
+namespace detail {
+
+// Everything a framed_connection owns. Shared with its own suspended operations, so that
+// destroying the connection while a read() or write() waits ends them with an error instead of
+// resuming them into freed memory.
+template <typename Codec, typename Stream>
+struct framed_state : connection_core<Stream> {
+  framed_state(Stream stream, Codec codec, const connection_options& options)
+      : connection_core<Stream>(std::move(stream), options),
+        codec{codec},
+        fresh_codec{std::move(codec)} {}
+
+  Codec codec;
+  Codec fresh_codec;                    // A codec with no decode state, for recv_into().
+  std::size_t consume_before_read = 0;  // The last message's bytes, dropped at the next read.
+  bool end_of_stream = false;
+};
+
+}  // namespace detail
+
 /// A message-oriented connection: `Codec` frames the bytes of `Stream`.
 ///
 /// Not thread-safe: use it from its executor (one thread, or a strand). Several coroutines may
@@ -41,23 +61,18 @@ class framed_connection {
   /// Takes ownership of a connected stream.
   explicit framed_connection(Stream stream, Codec codec = Codec{},
                              const connection_options& options = {})
-      : core_{std::make_shared<detail::connection_core<Stream>>(std::move(stream), options)},
-        codec_{codec},
-        fresh_codec_{std::move(codec)} {}
+      : core_{std::make_shared<state>(std::move(stream), std::move(codec), options)} {}
 
   framed_connection(framed_connection&&) noexcept = default;
   framed_connection& operator=(framed_connection&& other) noexcept {
     if (this != &other) {
       if (core_) core_->close();
       core_ = std::move(other.core_);
-      codec_ = std::move(other.codec_);
-      fresh_codec_ = std::move(other.fresh_codec_);
-      consume_before_read_ = std::exchange(other.consume_before_read_, 0);
-      end_of_stream_ = other.end_of_stream_;
     }
     return *this;
   }
   /// Closes the stream (queued bytes are discarded: call flush() or close_gracefully() first).
+  /// Operations still suspended on this connection end with an error.
   ~framed_connection() {
     if (core_) core_->close();
   }
@@ -68,31 +83,7 @@ class framed_connection {
   /// read buffer (std::string_view for the built-in codecs) is valid until the next read().
   /// After a recoverable codec error (an over-long or non-UTF-8 line) reading can go on; after
   /// any other error every later read() returns an error too.
-  asio::awaitable<read_result<message_type>> read() {
-    using result = read_result<message_type>;
-    detail::connection_core<Stream>& core = *core_;
-    detail::read_buffer& input = core.input();
-    input.consume(std::exchange(consume_before_read_, 0));
-    core.begin_read_call();
-    while (true) {
-      auto decoded =
-          end_of_stream_ ? codec_.decode_eof(input.readable()) : codec_.decode(input.readable());
-      if (decoded.has_message()) {
-        consume_before_read_ = decoded.consumed();
-        co_return result::of(std::move(decoded).message());
-      }
-      input.consume(decoded.consumed());
-      if (decoded.has_error()) {
-        if (!decoded.recoverable()) core.fail(decoded.error());
-        co_return result::failure(decoded.error(), decoded.reason(), decoded.recoverable());
-      }
-      if (end_of_stream_) co_return result::failure(asio::error::eof);
-      if (const std::error_code error = co_await core.read_some()) {
-        if (error != asio::error::eof) co_return result::failure(error);
-        end_of_stream_ = true;
-      }
-    }
-  }
+  asio::awaitable<read_result<message_type>> read() { return read_next(core_); }
 
   /// Encodes `message` into the send queue; the connection's writer sends it. Returns once the
   /// whole message is queued (never part of it), or why it was not: a codec error, the queue
@@ -100,44 +91,26 @@ class framed_connection {
   /// With send_queue_policy::wait this suspends while the queue is full. Call flush() to wait
   /// until the bytes have been handed to the operating system.
   asio::awaitable<std::error_code> write(const message_type& message) {
-    if (!core_->has_room() && core_->options().queue_policy == send_queue_policy::wait) {
-      if (const std::error_code error = co_await core_->wait_for_room()) co_return error;
+    if (core_->has_room() || core_->options().queue_policy != send_queue_policy::wait) {
+      return ready(try_write(message));
     }
-    co_return try_write(message);
+    return write_when_room(core_, message);
   }
 
   /// write() without waiting: with send_queue_policy::wait a full queue returns
   /// errc::send_queue_full instead of suspending. Safe to call from plain callbacks.
-  std::error_code try_write(const message_type& message) {
-    detail::connection_core<Stream>& core = *core_;
-    if (!core.is_open()) return closed_reason();
-    if (!core.has_room()) {
-      if (core.options().queue_policy != send_queue_policy::disconnect) {
-        return errc::send_queue_full;
-      }
-      core.fail(errc::slow_consumer);
-      return errc::slow_consumer;
-    }
-    std::string& queue = core.queue();
-    const std::size_t size_before = queue.size();
-    if (const std::error_code error = codec_.encode(message, queue)) {
-      queue.resize(size_before);  // A codec must not leave half a frame behind.
-      return error;
-    }
-    core.commit_queued();
-    return {};
-  }
+  std::error_code try_write(const message_type& message) { return queue_message(*core_, message); }
 
   /// Sends `count` bytes of the open file `file` from `offset` (Python's socket.sendfile), after
   /// what is queued; zero-copy sendfile(2) on Linux sockets, read and write elsewhere. Returns
   /// asio::error::eof if the file ends first. A failure part-way ends the connection.
   asio::awaitable<std::error_code> send_file(int file, std::uint64_t offset, std::uint64_t count) {
-    return core_->send_file(file, offset, count);
+    return send_file_from(core_, file, offset, count);
   }
 
   /// Waits until every queued byte has been handed to the operating system (sendall), or
   /// returns the error that ended the connection.
-  asio::awaitable<std::error_code> flush() { return core_->wait_until_sent(); }
+  asio::awaitable<std::error_code> flush() { return flush_all(core_); }
 
   /// Graceful close: sends what is queued, half-closes the sending side of a socket so the peer
   /// reads end of stream after the last byte, discards what the peer still sends until it
@@ -180,22 +153,11 @@ class framed_connection {
   /// one read from the stream. Returns the count, or an error (asio::error::eof at end).
   /// Taking raw bytes restarts the codec: use it to switch a stream from framed to raw.
   asio::awaitable<std::pair<std::error_code, std::size_t>> recv_into(std::span<char> buffer) {
-    detail::connection_core<Stream>& core = *core_;
-    core.input().consume(std::exchange(consume_before_read_, 0));
-    if (core.input().empty() && !buffer.empty()) {
-      core.begin_read_call();
-      if (const std::error_code error = co_await core.read_some()) co_return std::pair{error, 0};
-    }
-    const std::string_view buffered = core.input().readable();
-    const std::size_t count = std::min(buffered.size(), buffer.size());
-    std::memcpy(buffer.data(), buffered.data(), count);
-    core.input().consume(count);
-    codec_ = fresh_codec_;
-    co_return std::pair{std::error_code{}, count};
+    return receive_raw(core_, buffer);
   }
 
   /// The codec (for its options; its decode state belongs to this connection).
-  const Codec& codec() const noexcept { return codec_; }
+  const Codec& codec() const noexcept { return core_->codec; }
   const connection_options& options() const noexcept { return core_->options(); }
 
   /// The underlying stream, for everything socket-level: options (`set_option`), endpoints,
@@ -232,16 +194,95 @@ class framed_connection {
   }
 
  private:
-  std::error_code closed_reason() const {
-    const std::error_code failure = core_->failure();
+  using state = detail::framed_state<Codec, Stream>;
+  using state_ptr = std::shared_ptr<state>;
+
+  static asio::awaitable<std::error_code> ready(std::error_code error) { co_return error; }
+
+  static std::error_code closed_reason(const state& core) {
+    const std::error_code failure = core.failure();
     return failure ? failure : make_error_code(errc::connection_closed);
   }
 
-  std::shared_ptr<detail::connection_core<Stream>> core_;
-  Codec codec_;
-  Codec fresh_codec_;                    // A codec with no decode state, for recv_into().
-  std::size_t consume_before_read_ = 0;  // The last message's bytes, dropped at the next read.
-  bool end_of_stream_ = false;
+  // The one read path: decode what is buffered, read more only when nothing decodes.
+  static asio::awaitable<read_result<message_type>> read_next(state_ptr core) {
+    using result = read_result<message_type>;
+    detail::read_buffer& input = core->input();
+    input.consume(std::exchange(core->consume_before_read, 0));
+    core->begin_read_call();
+    while (true) {
+      auto decoded = core->end_of_stream ? core->codec.decode_eof(input.readable())
+                                         : core->codec.decode(input.readable());
+      if (decoded.has_message()) {
+        core->consume_before_read = decoded.consumed();
+        co_return result::of(std::move(decoded).message());
+      }
+      input.consume(decoded.consumed());
+      if (decoded.has_error()) {
+        if (!decoded.recoverable()) core->fail(decoded.error());
+        co_return result::failure(decoded.error(), decoded.reason(), decoded.recoverable());
+      }
+      if (core->end_of_stream) co_return result::failure(asio::error::eof);
+      if (const std::error_code error = co_await core->read_some()) {
+        if (error != asio::error::eof) co_return result::failure(error);
+        core->end_of_stream = true;
+      }
+    }
+  }
+
+  // The one write path: encode into the queue (whole or not at all) and start the writer.
+  static std::error_code queue_message(state& core, const message_type& message) {
+    if (!core.is_open()) return closed_reason(core);
+    if (!core.has_room()) {
+      if (core.options().queue_policy != send_queue_policy::disconnect) {
+        return errc::send_queue_full;
+      }
+      core.fail(errc::slow_consumer);
+      return errc::slow_consumer;
+    }
+    std::string& queue = core.queue();
+    const std::size_t size_before = queue.size();
+    if (const std::error_code error = core.codec.encode(message, queue)) {
+      queue.resize(size_before);  // A codec must not leave half a frame behind.
+      return error;
+    }
+    core.commit_queued();
+    return {};
+  }
+
+  static asio::awaitable<std::error_code> write_when_room(state_ptr core,
+                                                          const message_type& message) {
+    if (const std::error_code error = co_await core->wait_for_room()) co_return error;
+    co_return queue_message(*core, message);
+  }
+
+  static asio::awaitable<std::pair<std::error_code, std::size_t>> receive_raw(
+      state_ptr core, std::span<char> buffer) {
+    detail::read_buffer& input = core->input();
+    input.consume(std::exchange(core->consume_before_read, 0));
+    if (input.empty() && !buffer.empty()) {
+      core->begin_read_call();
+      if (const std::error_code error = co_await core->read_some()) co_return std::pair{error, 0};
+    }
+    const std::string_view buffered = input.readable();
+    const std::size_t count = std::min(buffered.size(), buffer.size());
+    std::memcpy(buffer.data(), buffered.data(), count);
+    input.consume(count);
+    core->codec = core->fresh_codec;
+    co_return std::pair{std::error_code{}, count};
+  }
+
+  // Hold the state for the whole wait: the connection may be destroyed meanwhile.
+  static asio::awaitable<std::error_code> flush_all(state_ptr core) {
+    co_return co_await core->wait_until_sent();
+  }
+  static asio::awaitable<std::error_code> send_file_from(state_ptr core, int file,
+                                                         std::uint64_t offset,
+                                                         std::uint64_t count) {
+    co_return co_await core->send_file(file, offset, count);
+  }
+
+  state_ptr core_;
 };
 
 }  // namespace coronet

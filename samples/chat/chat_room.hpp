@@ -1,0 +1,102 @@
+// chat_room: the state and logic of chat_server, apart from sockets so that a test can drive it
+// on coronet::testing::memory_stream. Every line a member sends goes to every *other* member as
+// "[NAME] line", in the order that member sent them; "exit" ends the member's session; a line
+// that is not UTF-8 or too long gets an "error: ..." line back and the session goes on.
+#pragma once
+
+#include <cstddef>
+#include <list>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+#include <asio/awaitable.hpp>
+#include <asio/post.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
+#include <coronet/stream/connection_options.hpp>
+
+namespace samples {
+
+/// A chat room over any line-framed connection type (framed_connection<line_codec, Stream>).
+/// Not thread-safe: every member's session runs on the same executor (thread).
+template <typename Connection>
+class chat_room {
+ public:
+  /// `policy` must be the members' send_queue_policy: with `wait` a broadcast waits for room
+  /// in a slow member's queue (that sender pauses); with `disconnect` or `drop` it never waits.
+  explicit chat_room(coronet::send_queue_policy policy) : policy_{policy} {}
+
+  chat_room(const chat_room&) = delete;
+  chat_room& operator=(const chat_room&) = delete;
+
+  /// Serves one member until it sends "exit", closes, fails, or its session is cancelled (the
+  /// server stops). `name` labels its lines for the others. Does not throw for network events.
+  asio::awaitable<void> join(Connection& connection, std::string name) {
+    // A cancelled session (server stop) must still leave the room properly: network events
+    // come back as values, and the awaits below must not throw operation_aborted.
+    co_await asio::this_coro::throw_if_cancelled(false);
+    const auto self = members_.insert(members_.end(), member{&connection, std::move(name)});
+    while (true) {
+      auto line = co_await connection.read();
+      if (!line) {
+        if (!line.recoverable()) break;
+        std::string reply = "error: " + line.error().message();
+        if (!line.reason().empty()) reply += " (" + std::string{line.reason()} + ")";
+        co_await connection.write(reply);
+        continue;
+      }
+      if (*line == "exit") break;
+      const std::string text = "[" + self->name + "] " + std::string{*line};
+      co_await broadcast(self, text);
+    }
+    co_await leave(self);
+  }
+
+  /// Members in the room now.
+  std::size_t size() const noexcept { return members_.size(); }
+
+ private:
+  struct member {
+    Connection* connection;
+    std::string name;
+    std::size_t writers = 0;  // Broadcasts suspended in a write to this member.
+    bool leaving = false;
+  };
+  using member_iterator = typename std::list<member>::iterator;
+
+  asio::awaitable<void> broadcast(member_iterator from, const std::string& text) {
+    for (auto it = members_.begin(); it != members_.end(); ++it) {
+      if (it == from || it->leaving) continue;
+      if (policy_ != coronet::send_queue_policy::wait) {
+        // Never waits: a full queue drops the line or disconnects that member (its policy).
+        it->connection->try_write(text);
+        continue;
+      }
+      // May wait for room; the member's node stays in the list while we do (see leave()).
+      ++it->writers;
+      co_await it->connection->write(text);
+      --it->writers;
+    }
+  }
+
+  asio::awaitable<void> leave(member_iterator self) {
+    self->leaving = true;  // No new broadcast writes to it from now on.
+    if (self->writers > 0) {
+      // Broadcasts wait for room in this member's queue, and their loops still point at this
+      // member's list node. Close the connection to wake them at once (their write returns
+      // connection_closed) and let them move on before the node is erased.
+      self->connection->close();
+      const asio::any_io_executor executor = co_await asio::this_coro::executor;
+      while (self->writers > 0)
+        co_await asio::post(executor, asio::use_awaitable);
+    }
+    members_.erase(self);
+  }
+
+  coronet::send_queue_policy policy_;
+  std::list<member> members_;
+};
+
+}  // namespace samples

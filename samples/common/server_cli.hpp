@@ -1,0 +1,104 @@
+// What the stream server samples (chat_server, echo_server) share: the common command-line
+// options (--host, --port, --unix, --max-connections, --idle-timeout), the one "listening on"
+// line, and a graceful stop on SIGINT/SIGTERM. run_server() picks tcp_server or unix_server at
+// run time and hands it to the sample's start function, a generic lambda.
+#pragma once
+
+#include <chrono>
+#include <csignal>
+#include <cstdint>
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <string_view>
+
+#include <asio/io_context.hpp>
+#include <asio/signal_set.hpp>
+#include <coronet/endpoint/address.hpp>
+#include <coronet/endpoint/server.hpp>
+#include <coronet/endpoint/server_options.hpp>
+
+#include "command_line.hpp"
+
+namespace samples {
+
+/// Declares the options every server sample takes. `default_max_connections` is the sample's own.
+inline void add_server_options(command_line& cli, std::string default_max_connections = "1024") {
+  // --host and --port show their defaults in the help text but have no parsed default, so that
+  // server_options_from() can tell whether they were given along with --unix.
+  cli.option("--host", "HOST", "",
+             "IP or host name to bind; '::' = all interfaces (default 127.0.0.1)")
+      .option("--port", "PORT", "", "TCP port; 0 picks a free one (default 0)")
+      .option("--unix", "PATH", "", "listen on a Unix socket at PATH instead of TCP")
+      .option("--max-connections", "N", std::move(default_max_connections),
+              "clients served at once; more are refused")
+      .option("--idle-timeout", "SECONDS", "300", "close a client silent this long; 0 = never");
+}
+
+/// The server options the command line asks for. Throws usage_error for unusable values.
+inline coronet::server_options server_options_from(const command_line& cli) {
+  coronet::server_options options;
+  if (cli.has("--unix")) {
+    if (cli.has("--host") || cli.has("--port")) {
+      throw usage_error("--unix cannot be combined with --host or --port");
+    }
+    options.unix_path = cli.text("--unix");
+    if (options.unix_path.empty()) throw usage_error("--unix needs a path");
+  } else {
+    if (cli.has("--host")) options.host = cli.text("--host");
+    if (cli.has("--port"))
+      options.port = static_cast<std::uint16_t>(cli.number("--port", 0, 65535));
+  }
+  options.max_connections = static_cast<std::size_t>(cli.number("--max-connections", 1, 1000000));
+  options.connection.idle_timeout =
+      std::chrono::seconds{cli.number("--idle-timeout", 0, 365LL * 24 * 3600)};
+  return options;
+}
+
+/// Writes to a peer that has gone must fail with EPIPE, not kill the process.
+inline void ignore_sigpipe() {
+  std::signal(SIGPIPE, SIG_IGN);
+}
+
+namespace detail {
+
+template <typename Server, typename Start>
+int serve_until_stopped(asio::io_context& io, std::string_view program,
+                        const coronet::server_options& options, Start& start) {
+  Server server{io, options};  // Binds now: a busy port throws before "listening on".
+  start(server);
+
+  // Handle the signals before saying "listening on": whoever reads that line may signal at once.
+  asio::signal_set signals{io, SIGINT, SIGTERM};
+  signals.async_wait([&](std::error_code error, int signal_number) {
+    if (error) return;
+    std::fprintf(stderr, "%.*s: %s: stopping (connections get up to %lld ms to drain)\n",
+                 static_cast<int>(program.size()), program.data(),
+                 signal_number == SIGINT ? "SIGINT" : "SIGTERM",
+                 static_cast<long long>(options.drain_timeout.count()));
+    std::error_code ignored;
+    signals.clear(ignored);  // A second signal ends the process at once (default action).
+    server.stop();           // run() returns once the last connection has drained.
+  });
+  std::printf("listening on %s\n", coronet::to_string(server.local_endpoint()).c_str());
+  std::fflush(stdout);
+  io.run();
+  return 0;
+}
+
+}  // namespace detail
+
+/// Listens as `options` say (TCP, or a Unix socket when options.unix_path is set), calls
+/// `start(server)` so the sample can call serve(), prints "listening on HOST:PORT" (or
+/// "listening on unix:PATH") and runs `io` until SIGINT/SIGTERM has stopped the server
+/// gracefully. Returns the exit code (0). Throws std::system_error when it cannot listen.
+template <typename Start>
+int run_server(asio::io_context& io, std::string_view program,
+               const coronet::server_options& options, Start start) {
+  if (options.unix_path.empty()) {
+    return detail::serve_until_stopped<coronet::tcp_server>(io, program, options, start);
+  }
+  return detail::serve_until_stopped<coronet::unix_server>(io, program, options, start);
+}
+
+}  // namespace samples

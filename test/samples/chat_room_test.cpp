@@ -1,0 +1,295 @@
+// chat_room (samples/chat/chat_room.hpp), the logic of chat_server, driven on the in-memory
+// transport: no sockets, deterministic, and it shows how to unit-test a handler.
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/write.hpp>
+#include <catch2/catch.hpp>
+#include <coronet/codec/line_codec.hpp>
+#include <coronet/stream/framed_connection.hpp>
+#include <coronet/testing/memory_stream.hpp>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "../support/async_test.hpp"
+#include "chat/chat_room.hpp"
+
+using namespace std::chrono_literals;
+using namespace asio::experimental::awaitable_operators;
+using connection = coronet::framed_connection<coronet::line_codec, coronet::testing::memory_stream>;
+using room_type = samples::chat_room<connection>;
+using coronet_test::run_async;
+
+namespace {
+
+asio::awaitable<void> sleep_for(std::chrono::milliseconds duration) {
+  asio::steady_timer timer{co_await asio::this_coro::executor, duration};
+  co_await timer.async_wait(asio::use_awaitable);
+}
+
+// One member: the client's end, and the server's end that the room serves.
+struct member {
+  connection client;
+  connection server;
+  std::shared_ptr<bool> left = std::make_shared<bool>(false);
+};
+
+// What a server does for each connection: run the room's session, then close gracefully.
+asio::awaitable<void> serve_member(room_type& room, member& m, std::string name) {
+  co_await room.join(m.server, std::move(name));
+  co_await m.server.close_gracefully(1s);
+  *m.left = true;
+}
+
+std::unique_ptr<member> join(asio::io_context& io, room_type& room, std::string name,
+                             coronet::connection_options options = {},
+                             std::size_t pipe_capacity = 64 * 1024) {
+  auto [client_end, server_end] =
+      coronet::testing::make_memory_stream_pair(io.get_executor(), pipe_capacity);
+  auto m = std::unique_ptr<member>(new member{
+      connection{std::move(client_end)},
+      connection{std::move(server_end), coronet::line_codec{}, options},
+  });
+  asio::co_spawn(io, serve_member(room, *m, std::move(name)), [](std::exception_ptr failure) {
+    if (failure) std::rethrow_exception(failure);
+  });
+  return m;
+}
+
+// The next line, "<timeout>" when none comes within `limit`, or "<error: ...>".
+asio::awaitable<std::string> next_line(connection& conn, std::chrono::milliseconds limit = 2s) {
+  auto result = co_await (conn.read() || sleep_for(limit));
+  if (result.index() == 1) co_return "<timeout>";
+  auto& line = std::get<0>(result);
+  if (!line) co_return "<error: " + line.error().message() + ">";
+  co_return std::string{*line};
+}
+
+std::string eof_text() {
+  return "<error: " + asio::error::make_error_code(asio::error::eof).message() + ">";
+}
+
+// Closes the members' client ends and waits until the room has let every one go, so that no
+// session outlives the connections and the room it uses (they are the test's locals).
+template <typename... Members>
+asio::awaitable<void> leave_all(Members&... each) {
+  const std::vector<member*> members{&each...};
+  for (member* m : members)
+    m->client.close();
+  for (int wait = 0; wait < 400; ++wait) {
+    bool all_left = true;
+    for (member* m : members)
+      all_left = all_left && *m->left;
+    if (all_left) co_return;
+    co_await sleep_for(5ms);
+  }
+  throw std::runtime_error("the room did not let its members go within 2 s");
+}
+
+// Lets the room's sessions run (they join and relay on the same thread).
+asio::awaitable<void> settle() {
+  co_await sleep_for(5ms);
+}
+
+}  // namespace
+
+TEST_CASE("chat room sends a line to every other member and not back to its sender") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    room_type room{coronet::send_queue_policy::disconnect};
+    auto alice = join(io, room, "alice");
+    auto bob = join(io, room, "bob");
+    auto carol = join(io, room, "carol");
+    co_await settle();
+    CHECK(room.size() == 3);
+
+    co_await alice->client.write("hello, room");
+    const std::string at_bob = co_await next_line(bob->client);
+    const std::string at_carol = co_await next_line(carol->client);
+    CHECK(at_bob == "[alice] hello, room");
+    CHECK(at_carol == "[alice] hello, room");
+    const std::string at_alice = co_await next_line(alice->client, 50ms);
+    CHECK(at_alice == "<timeout>");
+
+    co_await carol->client.write("你好，世界 😀");
+    const std::string chinese = co_await next_line(alice->client);
+    CHECK(chinese == "[carol] 你好，世界 😀");
+    co_await leave_all(*alice, *bob, *carol);
+  });
+}
+
+TEST_CASE("chat room keeps each sender's order while senders interleave") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    room_type room{coronet::send_queue_policy::disconnect};
+    auto alice = join(io, room, "alice");
+    auto bob = join(io, room, "bob");
+    auto carol = join(io, room, "carol");
+    co_await settle();
+
+    constexpr int count = 200;
+    for (int i = 0; i < count; ++i) {
+      alice->client.try_write("a" + std::to_string(i));
+      bob->client.try_write("b" + std::to_string(i));
+    }
+    std::vector<std::string> from_alice, from_bob, at_bob;
+    for (int i = 0; i < 2 * count; ++i) {
+      const std::string line = co_await next_line(carol->client);
+      if (line.starts_with("[alice] ")) from_alice.push_back(line.substr(8));
+      if (line.starts_with("[bob] ")) from_bob.push_back(line.substr(6));
+    }
+    for (int i = 0; i < count; ++i)
+      at_bob.push_back(co_await next_line(bob->client));
+
+    std::vector<std::string> expected_alice, expected_bob, expected_at_bob;
+    for (int i = 0; i < count; ++i) {
+      expected_alice.push_back("a" + std::to_string(i));
+      expected_bob.push_back("b" + std::to_string(i));
+      expected_at_bob.push_back("[alice] a" + std::to_string(i));
+    }
+    CHECK(from_alice == expected_alice);
+    CHECK(from_bob == expected_bob);
+    CHECK(at_bob == expected_at_bob);  // Never its own lines.
+    co_await leave_all(*alice, *bob, *carol);
+  });
+}
+
+TEST_CASE("chat room: a member that sends exit leaves and the others go on") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    room_type room{coronet::send_queue_policy::disconnect};
+    auto alice = join(io, room, "alice");
+    auto bob = join(io, room, "bob");
+    auto carol = join(io, room, "carol");
+    co_await settle();
+
+    co_await alice->client.write("exit");
+    const std::string alice_end = co_await next_line(alice->client);
+    CHECK(alice_end == eof_text());
+    CHECK(*alice->left);
+    CHECK(room.size() == 2);
+
+    co_await bob->client.write("still here");
+    const std::string at_carol = co_await next_line(carol->client);
+    CHECK(at_carol == "[bob] still here");
+    // "exit" itself is not relayed.
+    const std::string nothing = co_await next_line(bob->client, 50ms);
+    CHECK(nothing == "<timeout>");
+    co_await leave_all(*alice, *bob, *carol);
+  });
+}
+
+TEST_CASE("chat room: a member that closes its end leaves the room") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    room_type room{coronet::send_queue_policy::disconnect};
+    auto alice = join(io, room, "alice");
+    auto bob = join(io, room, "bob");
+    co_await settle();
+    alice->client.close();
+    co_await settle();
+    CHECK(*alice->left);
+    CHECK(room.size() == 1);
+    CHECK_FALSE(*bob->left);
+    co_await leave_all(*alice, *bob);
+  });
+}
+
+TEST_CASE("chat room answers a line that is not UTF-8 with an error to its sender only") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    room_type room{coronet::send_queue_policy::disconnect};
+    auto alice = join(io, room, "alice");
+    auto bob = join(io, room, "bob");
+    co_await settle();
+
+    // The client's codec would refuse to encode it: write the raw bytes.
+    co_await asio::async_write(alice->client.stream(), asio::buffer(std::string{"bad \xFF\xFE\n"}),
+                               asio::use_awaitable);
+    const std::string reply = co_await next_line(alice->client);
+    CHECK(reply.starts_with("error: invalid UTF-8"));
+    const std::string at_bob = co_await next_line(bob->client, 50ms);
+    CHECK(at_bob == "<timeout>");
+
+    co_await alice->client.write("fine again");
+    const std::string relayed = co_await next_line(bob->client);
+    CHECK(relayed == "[alice] fine again");
+    co_await leave_all(*alice, *bob);
+  });
+}
+
+TEST_CASE("chat room with the disconnect policy drops a member that never reads") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    room_type room{coronet::send_queue_policy::disconnect};
+    const coronet::connection_options small_queue{
+        .send_queue_limit = 4096, .queue_policy = coronet::send_queue_policy::disconnect};
+    auto sender = join(io, room, "sender", small_queue);
+    auto reader = join(io, room, "reader", small_queue);
+    auto sleeper = join(io, room, "sleeper", small_queue, 1024);  // Never reads.
+    co_await settle();
+
+    constexpr int count = 300;
+    const std::string padding(100, '.');
+    int received = 0;
+    for (int i = 0; i < count; ++i) {
+      co_await sender->client.write(std::to_string(i) + padding);
+      const std::string line = co_await next_line(reader->client);
+      if (line == "[sender] " + std::to_string(i) + padding) ++received;
+    }
+    CHECK(received == count);  // The reader got everything, in order.
+    co_await settle();
+    CHECK(*sleeper->left);
+    CHECK(sleeper->server.error() == coronet::errc::slow_consumer);
+    CHECK(room.size() == 2);
+    co_await leave_all(*sender, *reader, *sleeper);
+  });
+}
+
+TEST_CASE("chat room with the wait policy paces the sender to a slow member and loses nothing") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    room_type room{coronet::send_queue_policy::wait};
+    const coronet::connection_options small_queue{.send_queue_limit = 1024,
+                                                  .queue_policy = coronet::send_queue_policy::wait};
+    auto sender = join(io, room, "sender", small_queue);
+    auto slow = join(io, room, "slow", small_queue, 1024);
+    co_await settle();
+
+    constexpr int count = 200;
+    for (int i = 0; i < count; ++i)
+      sender->client.try_write(std::string(50, 'x') + std::to_string(i));
+    co_await sleep_for(20ms);  // The room is now blocked on the slow member's full queue.
+    int in_order = 0;
+    for (int i = 0; i < count; ++i) {
+      const std::string line = co_await next_line(slow->client);
+      if (line == "[sender] " + std::string(50, 'x') + std::to_string(i)) ++in_order;
+    }
+    CHECK(in_order == count);
+    co_await leave_all(*sender, *slow);
+  });
+}
+
+TEST_CASE("chat room: a slow member leaving while a broadcast waits for it frees the sender") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    room_type room{coronet::send_queue_policy::wait};
+    const coronet::connection_options small_queue{.send_queue_limit = 1024,
+                                                  .queue_policy = coronet::send_queue_policy::wait};
+    auto sender = join(io, room, "sender", small_queue);
+    auto reader = join(io, room, "reader", small_queue);
+    auto slow = join(io, room, "slow", small_queue, 1024);  // Reads nothing, then leaves.
+    co_await settle();
+
+    constexpr int count = 100;
+    for (int i = 0; i < count; ++i)
+      sender->client.try_write(std::string(50, 'y') + std::to_string(i));
+    int received = 0;
+    for (int i = 0; i < 10; ++i) {
+      const std::string line = co_await next_line(reader->client);
+      if (line.starts_with("[sender] ")) ++received;
+    }
+    slow->client.close();  // The sender's session is blocked in a write to it.
+    for (int i = 10; i < count; ++i) {
+      const std::string line = co_await next_line(reader->client);
+      if (line == "[sender] " + std::string(50, 'y') + std::to_string(i)) ++received;
+    }
+    CHECK(received == count);
+    CHECK(*slow->left);
+    CHECK(room.size() == 2);
+    co_await leave_all(*sender, *reader, *slow);
+  });
+}
