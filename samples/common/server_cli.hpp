@@ -1,7 +1,7 @@
 // What the stream server samples (chat_server, echo_server) share: the common command-line
-// options (--host, --port, --unix, --max-connections, --idle-timeout), the one "listening on"
-// line, and a graceful stop on SIGINT/SIGTERM. run_server() picks tcp_server or unix_server at
-// run time and hands it to the sample's start function, a generic lambda.
+// options (--host, --port, --unix, --max-connections, --idle-timeout, --read-timeout), the one
+// "listening on" line, and a graceful stop on SIGINT/SIGTERM. run_server() picks tcp_server or
+// unix_server at run time and hands it to the sample's start function, a generic lambda.
 #pragma once
 
 #include <chrono>
@@ -32,7 +32,10 @@ inline void add_server_options(command_line& cli, std::string default_max_connec
       .option("--unix", "PATH", "", "listen on a Unix socket at PATH instead of TCP")
       .option("--max-connections", "N", std::move(default_max_connections),
               "clients served at once; more are refused")
-      .option("--idle-timeout", "SECONDS", "300", "close a client silent this long; 0 = never");
+      .option("--idle-timeout", "SECONDS", "300", "close a client silent this long; 0 = never")
+      .option("--read-timeout", "SECONDS", "0",
+              "close a client still sending one line this long after its first byte "
+              "(slowloris); 0 = never");
 }
 
 /// The server options the command line asks for. Throws usage_error for unusable values.
@@ -52,6 +55,8 @@ inline coronet::server_options server_options_from(const command_line& cli) {
   options.max_connections = static_cast<std::size_t>(cli.number("--max-connections", 1, 1000000));
   options.connection.idle_timeout =
       std::chrono::seconds{cli.number("--idle-timeout", 0, 365LL * 24 * 3600)};
+  options.connection.read_timeout =
+      std::chrono::seconds{cli.number("--read-timeout", 0, 365LL * 24 * 3600)};
   return options;
 }
 

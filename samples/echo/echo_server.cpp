@@ -20,7 +20,14 @@ struct echo_handler {
     while (true) {
       auto message = co_await conn.read();
       if (message) {
-        if (co_await conn.write(*message)) co_return;
+        const std::error_code error = co_await conn.write(*message);
+        if (error && !conn.is_open()) co_return;
+        // A message the codec cannot send back ("x\r", decoded from "x\r\r\n": a trailing '\r'
+        // would not survive the trip) is refused alone; the connection goes on.
+        if (error) {
+          const std::string reply = "error: " + error.message();
+          co_await conn.write(reply);
+        }
         continue;
       }
       if (!message.recoverable()) co_return;

@@ -181,6 +181,33 @@ TEST_CASE("framed connection read_timeout bounds a peer that trickles bytes") {
   });
 }
 
+TEST_CASE("framed connection read_timeout counts from a message's first byte, not silence") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    // A chat member waits quietly in read() for longer than read_timeout: that is not a
+    // trickle, and only the idle timeout may end it.
+    auto [conn, peer] = make_pair(io, {.idle_timeout = 0ms, .read_timeout = 100ms});
+    auto speak_late = [&peer]() -> asio::awaitable<void> {
+      co_await sleep_for(300ms);
+      co_await send_raw(peer, "after a long silence\n");
+    };
+    auto line = co_await (conn.read() && speak_late());
+    REQUIRE(line);
+    CHECK(*line == "after a long silence");
+    // The start of the next message is buffered already: its clock starts with the read() call,
+    // and a message that then stalls times out.
+    co_await send_raw(peer, "one\ntw");
+    auto one = co_await conn.read();
+    REQUIRE(one);
+    CHECK(*one == "one");
+    const auto start = std::chrono::steady_clock::now();
+    auto stalled = co_await conn.read();
+    CHECK(stalled.error() == errc::timed_out);
+    const auto waited = std::chrono::steady_clock::now() - start;
+    CHECK(waited >= 100ms);
+    CHECK(waited < 250ms);
+  });
+}
+
 TEST_CASE("framed connection read can be cancelled and the connection goes on") {
   run_async([](asio::io_context& io) -> asio::awaitable<void> {
     auto [conn, peer] = make_pair(io);

@@ -43,7 +43,14 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
         options_{options},
         watchdog_{stream_.get_executor()},
         room_{stream_.get_executor(), clock::time_point::max()},
-        last_receive_{clock::now()} {}
+        last_receive_{clock::now()} {
+    if constexpr (socket_stream<Stream>) {
+      // read_some() first tries the socket without waiting (see there); async operations are
+      // not affected by this mode.
+      std::error_code ignored;
+      stream_.non_blocking(true, ignored);
+    }
+  }
 
   Stream& stream() noexcept { return stream_; }
   const connection_options& options() const noexcept { return options_; }
@@ -56,10 +63,12 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
 
   // ---- reading -------------------------------------------------------------------------------
 
-  /// Starts the per-read() deadline (read_timeout), counted from now.
+  /// A read() call begins. Its read_timeout clock starts with the first byte of the message it
+  /// waits for (now, if part of it is already buffered): silence is the idle timeout's business,
+  /// so a peer that waits quietly between messages is not cut off, one that trickles is.
   void begin_read_call() noexcept {
-    read_call_deadline_ = options_.read_timeout.count() > 0 ? clock::now() + options_.read_timeout
-                                                            : clock::time_point::max();
+    read_call_deadline_ = clock::time_point::max();
+    if (!input_.empty()) start_message_clock();
   }
 
   /// Reads once from the stream into the read buffer, bounded by the idle and read timeouts and
@@ -67,7 +76,6 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   asio::awaitable<std::error_code> read_some() {
     if (failure_) co_return failure_;
     if (closed_) co_return make_error_code(errc::connection_closed);
-    const std::span<char> space = input_.prepare(next_read_size_);
     read_deadline_ = read_call_deadline_;
     if (options_.idle_timeout.count() > 0) {
       read_deadline_ = std::min(read_deadline_, last_receive_ + options_.idle_timeout);
@@ -81,18 +89,42 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
     if (caller.slot().is_connected()) {
       caller.slot().assign([this](asio::cancellation_type type) { read_cancel_.emit(type); });
     }
-    auto [error, count] = co_await stream_.async_read_some(
-        asio::buffer(space.data(), space.size()),
-        asio::bind_cancellation_slot(read_cancel_.slot(), tuple_awaitable));
+    std::error_code error;
+    std::size_t count = 0;
+    std::size_t offered = 0;
+    while (true) {
+      if constexpr (socket_stream<Stream>) {
+        if (input_.empty()) {
+          // Nothing buffered: take what the socket has without waiting; if it has nothing,
+          // wait for readability holding no buffer, so an idle connection costs no read buffer.
+          const std::span<char> space = input_.prepare(next_read_size_);
+          offered = space.size();
+          count = stream_.read_some(asio::buffer(space.data(), space.size()), error);
+          if (count > 0 || error != asio::error::would_block) break;
+          input_.release();
+          std::tie(error) = co_await stream_.async_wait(
+              Stream::wait_read,
+              asio::bind_cancellation_slot(read_cancel_.slot(), tuple_awaitable));
+          if (error) break;
+          continue;
+        }
+      }
+      const std::span<char> space = input_.prepare(next_read_size_);
+      offered = space.size();
+      std::tie(error, count) = co_await stream_.async_read_some(
+          asio::buffer(space.data(), space.size()),
+          asio::bind_cancellation_slot(read_cancel_.slot(), tuple_awaitable));
+      break;
+    }
     if (caller.slot().is_connected()) caller.slot().clear();
     reading_ = false;
 
     if (count > 0) {
       input_.commit(count);
       last_receive_ = clock::now();
+      start_message_clock();
       // Reads that fill the buffer ask for more next time, up to max_read_size.
-      if (count == space.size())
-        next_read_size_ = std::min(next_read_size_ * 2, options_.max_read_size);
+      if (count == offered) next_read_size_ = std::min(next_read_size_ * 2, options_.max_read_size);
       co_return std::error_code{};
     }
     if (failure_) co_return failure_;
@@ -168,6 +200,13 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   }
 
  private:
+  // Starts the current read() call's read_timeout clock, unless it runs already (or is off).
+  void start_message_clock() noexcept {
+    if (options_.read_timeout.count() > 0 && read_call_deadline_ == clock::time_point::max()) {
+      read_call_deadline_ = clock::now() + options_.read_timeout;
+    }
+  }
+
   template <typename Condition>
   asio::awaitable<std::error_code> wait_until(Condition condition) {
     while (!condition()) {

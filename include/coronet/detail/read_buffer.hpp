@@ -1,5 +1,6 @@
 // The read buffer of a connection: bytes received but not yet consumed by the codec. Allocated on
-// first use, grown on demand, compacted instead of grown when consumed bytes free enough room.
+// first use, grown on demand, compacted instead of grown when consumed bytes free enough room,
+// released while the connection waits with nothing buffered.
 #pragma once
 
 #include <algorithm>
@@ -45,6 +46,13 @@ class read_buffer {
   }
 
   void commit(std::size_t count) noexcept { end_ += count; }
+
+  /// Frees the storage; only while nothing is buffered (an idle connection holds no buffer).
+  void release() noexcept {
+    if (!empty()) return;
+    data_.reset();
+    capacity_ = 0;
+  }
 
  private:
   std::unique_ptr<char[]> data_;

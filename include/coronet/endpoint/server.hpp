@@ -26,6 +26,7 @@
 #include <asio/ip/v6_only.hpp>
 #include <asio/local/stream_protocol.hpp>
 #include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
 
 #include "coronet/codec/codec_concepts.hpp"
 #include "coronet/detail/connection_core.hpp"
@@ -41,7 +42,10 @@ namespace detail {
 
 // One open connection, as the server sees it: how to cancel its handler and how to close it.
 struct server_session {
-  asio::cancellation_signal cancel_handler;
+  // Shared with the session's coroutine: the coroutine's cancellation state lives in the
+  // signal's memory, and the coroutine outlives this entry (it closes gracefully after it).
+  std::shared_ptr<asio::cancellation_signal> cancel_handler =
+      std::make_shared<asio::cancellation_signal>();
   std::function<void()> close_now;
 };
 
@@ -112,7 +116,7 @@ class basic_server {
   ~basic_server() {
     halt_accepting();
     for (detail::server_session& session : state_->sessions) {
-      session.cancel_handler.emit(asio::cancellation_type::terminal);
+      session.cancel_handler->emit(asio::cancellation_type::terminal);
       session.close_now();
     }
   }
@@ -148,7 +152,7 @@ class basic_server {
     if (state_->stopping) return;
     halt_accepting();
     for (detail::server_session& session : state_->sessions) {
-      session.cancel_handler.emit(asio::cancellation_type::terminal);
+      session.cancel_handler->emit(asio::cancellation_type::terminal);
     }
     // A handler that ignores cancellation is closed at the deadline.
     if (state_->sessions.empty()) return;
@@ -205,33 +209,43 @@ class basic_server {
         continue;
       }
       auto session = state->sessions.emplace(state->sessions.end());
-      asio::co_spawn(state->acceptor.get_executor(),
-                     run_session(state, handler, codec, std::move(socket), session),
-                     asio::detached);
+      // stop() cancels the session through this slot, which ends its handler.
+      asio::co_spawn(
+          state->acceptor.get_executor(),
+          run_session(state, handler, codec, std::move(socket), session, session->cancel_handler),
+          asio::bind_cancellation_slot(session->cancel_handler->slot(), asio::detached));
     }
   }
 
   template <typename Codec, typename Handler>
-  static asio::awaitable<void> run_session(state_ptr state, std::shared_ptr<Handler> handler,
-                                           Codec codec, socket_type socket,
-                                           std::list<detail::server_session>::iterator session) {
+  static asio::awaitable<void> run_session(
+      state_ptr state, std::shared_ptr<Handler> handler, Codec codec, socket_type socket,
+      std::list<detail::server_session>::iterator session,
+      std::shared_ptr<asio::cancellation_signal> /*keep alive*/) {
     const server_options& options = state->options;
     std::error_code ignored;
-    const std::string peer = to_string(socket.remote_endpoint(ignored));
+    const endpoint_type peer = socket.remote_endpoint(ignored);
     if (const std::error_code error = apply_socket_options(socket, options.socket)) {
-      state->log(log_level::warning, peer + ": socket options not applied: " + error.message());
+      state->log(log_level::warning,
+                 to_string(peer) + ": socket options not applied: " + error.message());
     }
     connection_type<Codec> connection{std::move(socket), std::move(codec), options.connection};
     session->close_now = [&connection] { connection.close(); };
 
-    auto [failure] = co_await asio::co_spawn(
-        state->acceptor.get_executor(), call_handler(handler, connection),
-        asio::bind_cancellation_slot(session->cancel_handler.slot(), detail::tuple_awaitable));
+    // The handler runs in this coroutine (no frame of its own to spawn per connection).
+    std::exception_ptr failure;
+    try {
+      co_await (*handler)(connection);
+    } catch (...) {
+      failure = std::current_exception();
+    }
+    // After a stop() the rest must still run: forget that cancellation.
+    co_await asio::this_coro::reset_cancellation_state();
     if (failure && !state->stopping) {
       state->log(log_level::error,
-                 peer + ": handler failed: " + detail::describe_exception(failure));
+                 to_string(peer) + ": handler failed: " + detail::describe_exception(failure));
     } else if (const std::error_code error = connection.error()) {
-      state->log(log_level::info, peer + ": connection ended: " + error.message());
+      state->log(log_level::info, to_string(peer) + ": connection ended: " + error.message());
     }
     // The slot frees as soon as the handler is done; the graceful close that follows (send the
     // queue, half-close, wait for the peer's close) is bounded by drain_timeout on its own.
@@ -239,12 +253,6 @@ class basic_server {
     state->slot_freed.cancel();
     if (state->stopping && state->sessions.empty()) state->drain_deadline.cancel();
     co_await connection.close_gracefully(options.drain_timeout);
-  }
-
-  template <typename Handler, typename Connection>
-  static asio::awaitable<void> call_handler(std::shared_ptr<Handler> handler,
-                                            Connection& connection) {
-    co_await (*handler)(connection);
   }
 
   template <typename Codec>

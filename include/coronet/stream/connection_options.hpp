@@ -18,8 +18,10 @@ struct connection_options {
   /// Close-worthy silence: read() fails with errc::timed_out when nothing has been received for
   /// this long. Default 5 minutes.
   std::chrono::milliseconds idle_timeout = std::chrono::minutes{5};
-  /// Longest a single read() call may wait for a complete message. Default off (0): the idle
-  /// timeout already bounds a silent peer; set it to bound a peer that trickles bytes.
+  /// Longest a message may take to arrive once its first byte has: read() fails with
+  /// errc::timed_out when it has been receiving one message for this long. It bounds a peer that
+  /// trickles bytes (slowloris), which the idle timeout cannot see; a read() waiting in silence
+  /// is left to the idle timeout. Default off (0).
   std::chrono::milliseconds read_timeout{0};
   /// Longest the peer may take to accept one queued batch of bytes; past it the connection is
   /// closed with errc::timed_out (and writers waiting for room wake up). Default 30 s.
