@@ -7,7 +7,6 @@
 #include <string>
 #include <type_traits>
 
-#include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/local/stream_protocol.hpp>
 #include <coronet/codec/line_codec.hpp>
@@ -85,8 +84,8 @@ int main(int argc, char** argv) {
     coronet::server_options options = samples::server_options_from(cli);
     const coronet::send_queue_policy policy = slow_client_policy(cli.text("--slow-client"));
     options.connection.queue_policy = policy;
-    asio::io_context io;
-    return samples::run_server(io, "chat_server", options,
+    // One thread: the room is shared by every session.
+    return samples::run_server("chat_server", options,
                                [policy](auto& server) { start_chat(server, policy); });
   });
 }

@@ -9,10 +9,15 @@
 #include <cstdint>
 #include <cstdio>
 #include <exception>
+#include <memory>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <type_traits>
+#include <vector>
 
 #include <asio/io_context.hpp>
+#include <asio/post.hpp>
 #include <asio/signal_set.hpp>
 #include <coronet/endpoint/address.hpp>
 #include <coronet/endpoint/server.hpp>
@@ -68,13 +73,28 @@ inline void ignore_sigpipe() {
 namespace detail {
 
 template <typename Server, typename Start>
-int serve_until_stopped(asio::io_context& io, std::string_view program,
-                        const coronet::server_options& options, Start& start) {
-  Server server{io, options};  // Binds now: a busy port throws before "listening on".
-  start(server);
+int serve_until_stopped(std::string_view program, coronet::server_options options,
+                        std::size_t threads, Start& start) {
+  if (threads > 1) {
+    // One server per thread, each on its own io_context, all on one port: the kernel spreads
+    // connections across them and no message ever crosses threads.
+    options.reuse_port = true;
+    options.max_connections = (options.max_connections + threads - 1) / threads;
+  }
+  std::vector<std::unique_ptr<asio::io_context>> contexts;
+  std::vector<std::unique_ptr<Server>> servers;
+  for (std::size_t i = 0; i < threads; ++i) {
+    contexts.push_back(std::make_unique<asio::io_context>(1));  // 1: one thread runs it.
+    // Binds now: a busy port throws before "listening on".
+    servers.push_back(std::make_unique<Server>(*contexts.back(), options));
+    if constexpr (std::is_same_v<Server, coronet::tcp_server>) {
+      options.port = servers.front()->local_endpoint().port();  // The others join its port.
+    }
+    start(*servers.back());
+  }
 
   // Handle the signals before saying "listening on": whoever reads that line may signal at once.
-  asio::signal_set signals{io, SIGINT, SIGTERM};
+  asio::signal_set signals{*contexts.front(), SIGINT, SIGTERM};
   signals.async_wait([&](std::error_code error, int signal_number) {
     if (error) return;
     std::fprintf(stderr, "%.*s: %s: stopping (connections get up to %lld ms to drain)\n",
@@ -83,11 +103,20 @@ int serve_until_stopped(asio::io_context& io, std::string_view program,
                  static_cast<long long>(options.drain_timeout.count()));
     std::error_code ignored;
     signals.clear(ignored);  // A second signal ends the process at once (default action).
-    server.stop();           // run() returns once the last connection has drained.
+    // Each server is stopped on its own thread; run() returns once its connections drained.
+    for (std::size_t i = 0; i < servers.size(); ++i) {
+      asio::post(*contexts[i], [server = servers[i].get()] { server->stop(); });
+    }
   });
-  std::printf("listening on %s\n", coronet::to_string(server.local_endpoint()).c_str());
+  std::printf("listening on %s\n", coronet::to_string(servers.front()->local_endpoint()).c_str());
   std::fflush(stdout);
-  io.run();
+  std::vector<std::thread> workers;
+  for (std::size_t i = 1; i < contexts.size(); ++i) {
+    workers.emplace_back([&context = *contexts[i]] { context.run(); });
+  }
+  contexts.front()->run();
+  for (std::thread& worker : workers)
+    worker.join();
   return 0;
 }
 
@@ -95,15 +124,18 @@ int serve_until_stopped(asio::io_context& io, std::string_view program,
 
 /// Listens as `options` say (TCP, or a Unix socket when options.unix_path is set), calls
 /// `start(server)` so the sample can call serve(), prints "listening on HOST:PORT" (or
-/// "listening on unix:PATH") and runs `io` until SIGINT/SIGTERM has stopped the server
-/// gracefully. Returns the exit code (0). Throws std::system_error when it cannot listen.
+/// "listening on unix:PATH") and runs until SIGINT/SIGTERM has stopped the server gracefully.
+/// With `threads` > 1 (TCP only) there is one server per thread on the same port
+/// (SO_REUSEPORT), max_connections shared out between them. Returns the exit code (0). Throws
+/// std::system_error when it cannot listen.
 template <typename Start>
-int run_server(asio::io_context& io, std::string_view program,
-               const coronet::server_options& options, Start start) {
+int run_server(std::string_view program, const coronet::server_options& options, Start start,
+               std::size_t threads = 1) {
   if (options.unix_path.empty()) {
-    return detail::serve_until_stopped<coronet::tcp_server>(io, program, options, start);
+    return detail::serve_until_stopped<coronet::tcp_server>(program, options, threads, start);
   }
-  return detail::serve_until_stopped<coronet::unix_server>(io, program, options, start);
+  if (threads > 1) throw usage_error("--threads needs TCP (not --unix)");
+  return detail::serve_until_stopped<coronet::unix_server>(program, options, 1, start);
 }
 
 }  // namespace samples

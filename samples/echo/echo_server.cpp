@@ -3,7 +3,6 @@
 // Also the target of the throughput benchmarks.
 #include <string>
 
-#include <asio/io_context.hpp>
 #include <coronet/codec/length_prefixed_codec.hpp>
 #include <coronet/codec/line_codec.hpp>
 
@@ -45,6 +44,9 @@ int main(int argc, char** argv) {
   samples::add_server_options(cli);
   cli.option("--codec", "CODEC", "line",
              "line (UTF-8 text lines) or length (4-byte big-endian length + payload)");
+  cli.option("--threads", "N", "1",
+             "threads, each with its own server on the same port (TCP only); max-connections "
+             "is shared out between them");
   return samples::run_main(cli, "echo_server", [&] {
     cli.parse(argc, argv);
     const coronet::server_options options = samples::server_options_from(cli);
@@ -52,13 +54,16 @@ int main(int argc, char** argv) {
     if (codec != "line" && codec != "length") {
       throw samples::usage_error("--codec: expected line or length, got '" + codec + "'");
     }
-    asio::io_context io;
-    return samples::run_server(io, "echo_server", options, [&codec](auto& server) {
-      if (codec == "line") {
-        server.template serve<coronet::line_codec>(echo_handler{});
-      } else {
-        server.template serve<coronet::length_prefixed_codec>(echo_handler{});
-      }
-    });
+    const auto threads = static_cast<std::size_t>(cli.number("--threads", 1, 64));
+    return samples::run_server(
+        "echo_server", options,
+        [&codec](auto& server) {
+          if (codec == "line") {
+            server.template serve<coronet::line_codec>(echo_handler{});
+          } else {
+            server.template serve<coronet::length_prefixed_codec>(echo_handler{});
+          }
+        },
+        threads);
   });
 }

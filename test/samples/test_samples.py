@@ -391,6 +391,18 @@ def scenario_echo_server_line_codec(scope):
         stop_server(server, scope)
 
 
+def scenario_echo_server_threads_share_one_port(scope):
+    # --threads 2: two servers on one port (SO_REUSEPORT); every client is served whichever
+    # thread the kernel picks, and SIGTERM stops both.
+    server, address = start_server(scope, "echo_server", "--threads", "2")
+    clients = [LineClient(scope, address) for _ in range(16)]
+    for number, client in enumerate(clients):
+        client.send_line("client %d" % number)
+    for number, client in enumerate(clients):
+        client.expect_line("client %d" % number)
+    stop_server(server, scope)
+
+
 def read_exactly(sock, size, timeout=WAIT):
     deadline = time.monotonic() + timeout
     data = b""

@@ -1,0 +1,296 @@
+// Chat mode: C clients of chat_server. Each sends lines; the server relays every line to the
+// C-1 others as "[IP:PORT] line". Every client checks, for every sender, that the lines arrive
+// complete and in the order they were sent, and that a sender's label never changes. A sender
+// keeps at most `depth` lines that have not yet reached everyone (a window: the server's queues
+// stay short, so we measure relaying, not queueing).
+//
+// First a sync phase: every client sends "sync.<id>" lines until each client has heard each
+// other one, which proves that all of them are in the room before any counted line is sent.
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <asio/co_spawn.hpp>
+#include <asio/io_context.hpp>
+#include <asio/write.hpp>
+
+#include "common.hpp"
+#include "line_buffer.hpp"
+#include "messages.hpp"
+#include "modes.hpp"
+
+namespace load {
+
+namespace {
+
+enum class phase { sync, warmup, measure, drain, stopped };
+
+class chat_client;
+
+struct chat_run {
+  explicit chat_run(const options& run_options) : settings{run_options} {}
+
+  const options& settings;
+  phase now_in = phase::sync;
+  std::size_t pairs_heard = 0;  // (receiver, sender) pairs that have seen a sync line.
+  measurement measured;
+  std::uint64_t all_deliveries = 0;
+  std::size_t active = 0;
+  error_log errors;
+  std::vector<std::unique_ptr<chat_client>> clients;
+};
+
+constexpr std::string_view sync_tag = "sync.";
+
+class chat_client {
+ public:
+  chat_client(socket socket, std::uint64_t id, chat_run& run)
+      : socket_{std::move(socket)},
+        id_{id},
+        run_{run},
+        input_{64 * 1024, run.settings.message_size + 256},
+        sent_at_(run.settings.depth),
+        receivers_(run.settings.depth),
+        next_from_(run.settings.connections),
+        synced_from_(run.settings.connections) {}
+
+  asio::awaitable<void> run() {
+    while (socket_.is_open()) {
+      const std::span<char> space = input_.prepare();
+      auto [error, count] =
+          co_await socket_.async_read_some(asio::buffer(space.data(), space.size()), as_tuple);
+      if (error) {
+        if (run_.now_in != phase::stopped) {
+          fail(error == asio::error::eof ? "the server closed the connection"
+                                         : "read: " + error.message());
+        }
+        break;
+      }
+      input_.commit(count);
+      const clock::time_point now = clock::now();
+      while (const auto line = input_.next_line()) {
+        if (!take_line(*line, now)) break;
+      }
+      if (input_.overflowed()) fail("no newline in " + excerpt(input_.partial()));
+    }
+  }
+
+  void send_sync() {
+    pending_ += sync_tag;
+    pending_ += std::to_string(id_);
+    pending_ += '\n';
+    start_write();
+  }
+
+  /// Tops this sender's undelivered lines up to the window (not once the measured time is over).
+  void refill(clock::time_point now) {
+    if (run_.now_in >= phase::drain || run_.now_in == phase::sync) return;
+    while (next_send_ - delivered_ < sent_at_.size()) {
+      append_message(pending_, id_, next_send_, run_.settings.message_size);
+      sent_at_[next_send_ % sent_at_.size()] = now;
+      receivers_[next_send_ % sent_at_.size()] = 0;
+      ++next_send_;
+    }
+    start_write();
+  }
+
+  /// Lines this sender sent that have not reached every other client yet.
+  std::uint64_t undelivered() const noexcept { return next_send_ - delivered_; }
+  socket& stream() noexcept { return socket_; }
+
+ private:
+  // One relayed line: "[LABEL] sync.<id>" or "[LABEL] <message of sender id>".
+  bool take_line(std::string_view line, clock::time_point now) {
+    const std::size_t end_of_label = line.find("] ");
+    if (line.empty() || line.front() != '[' || end_of_label == std::string_view::npos) {
+      fail("not a relayed line: " + excerpt(line));
+      return false;
+    }
+    const std::string_view label = line.substr(0, end_of_label + 1);
+    const std::string_view payload = line.substr(end_of_label + 2);
+    if (payload.starts_with(sync_tag)) {
+      const std::size_t sender = std::stoul(std::string{payload.substr(sync_tag.size())});
+      if (sender < synced_from_.size() && !synced_from_[sender]) {
+        synced_from_[sender] = true;
+        ++run_.pairs_heard;
+      }
+      return true;
+    }
+    const auto header = parse_header(payload);
+    if (!header || header->id >= run_.clients.size() || header->id == id_) {
+      fail("line from an unknown sender (or our own): " + excerpt(line));
+      return false;
+    }
+    const std::uint64_t sender = header->id;
+    if (header->seq != next_from_[sender] ||
+        !is_message(payload, sender, header->seq, run_.settings.message_size)) {
+      fail("from client " + std::to_string(sender) + " expected line " +
+           std::to_string(next_from_[sender]) + ", got " + excerpt(line));
+      return false;
+    }
+    ++next_from_[sender];
+    run_.clients[sender]->delivered(label, header->seq, now);
+    return true;
+  }
+
+  // Line `seq` of this sender reached one more client.
+  void delivered(std::string_view label, std::uint64_t seq, clock::time_point now) {
+    if (label_.empty()) label_ = label;
+    if (label != label_) {
+      fail("the server labels this client's lines both " + label_ + " and " + std::string{label});
+      return;
+    }
+    const std::size_t slot = seq % sent_at_.size();
+    ++receivers_[slot];
+    if (run_.now_in == phase::measure) {
+      ++run_.measured.messages;
+      run_.measured.bytes += run_.settings.message_size;
+      run_.measured.latency.record(now - sent_at_[slot]);
+    }
+    ++run_.all_deliveries;
+    const std::size_t everyone = run_.clients.size() - 1;
+    bool advanced = false;
+    while (delivered_ < next_send_ && receivers_[delivered_ % sent_at_.size()] == everyone) {
+      ++delivered_;
+      advanced = true;
+    }
+    if (advanced) refill(now);
+  }
+
+  void start_write() {
+    if (writing_ || pending_.empty() || !socket_.is_open()) return;
+    writing_ = true;
+    sending_.swap(pending_);
+    asio::async_write(socket_, asio::buffer(sending_), [this](std::error_code error, std::size_t) {
+      writing_ = false;
+      sending_.clear();
+      if (error) {
+        if (run_.now_in != phase::stopped) fail("write: " + error.message());
+        return;
+      }
+      start_write();
+    });
+  }
+
+  void fail(const std::string& what) {
+    if (!socket_.is_open()) return;  // Already failed: one error per client.
+    run_.errors.add("client " + std::to_string(id_) + ": " + what);
+    std::error_code ignored;
+    socket_.close(ignored);
+  }
+
+  socket socket_;
+  std::uint64_t id_;
+  chat_run& run_;
+  line_buffer input_;
+  std::string pending_;
+  std::string sending_;
+  bool writing_ = false;
+  // As a sender.
+  std::uint64_t next_send_ = 0;
+  std::uint64_t delivered_ = 0;             // Lines that reached every other client.
+  std::vector<clock::time_point> sent_at_;  // Of line seq, at seq % depth.
+  std::vector<std::size_t> receivers_;      // Clients line seq reached, at seq % depth.
+  std::string label_;                       // "[IP:PORT]", as the server labels our lines.
+  // As a receiver.
+  std::vector<std::uint64_t> next_from_;  // Per sender: the line expected next.
+  std::vector<bool> synced_from_;         // Per sender: a sync line arrived.
+};
+
+asio::awaitable<void> sync_room(chat_run& run) {
+  const std::size_t clients = run.clients.size();
+  const std::size_t all_pairs = clients * (clients - 1);
+  const auto deadline = clock::now() + run.settings.connect_timeout;
+  const auto everyone_heard = [&] { return run.pairs_heard == all_pairs; };
+  while (run.pairs_heard < all_pairs && run.errors.count() == 0 && clock::now() < deadline) {
+    for (auto& client : run.clients)
+      client->send_sync();
+    co_await wait_until(everyone_heard, clock::now() + std::chrono::milliseconds{50});
+  }
+  if (run.pairs_heard < all_pairs) {
+    throw connect_error("chat: only " + std::to_string(run.pairs_heard) + " of " +
+                        std::to_string(all_pairs) +
+                        " client pairs heard each other (is --max-connections high enough?)");
+  }
+}
+
+asio::awaitable<void> drive(chat_run& run) {
+  const options& settings = run.settings;
+  {
+    std::vector<socket> sockets = co_await connect_all(settings);
+    for (std::size_t id = 0; id < sockets.size(); ++id) {
+      run.clients.push_back(std::make_unique<chat_client>(std::move(sockets[id]), id, run));
+    }
+  }
+  const auto executor = co_await asio::this_coro::executor;
+  for (auto& client : run.clients) {
+    ++run.active;  // Counted here: co_spawn may start the reader later.
+    asio::co_spawn(executor, client->run(), [&run](std::exception_ptr failure) {
+      if (failure) run.errors.add("a client's reader threw");
+      --run.active;
+    });
+  }
+  co_await sync_room(run);
+
+  auto all_failed = [&run] { return run.active == 0; };
+  run.now_in = phase::warmup;
+  for (auto& client : run.clients)
+    client->refill(clock::now());
+  co_await wait_until(all_failed, clock::now() + settings.warmup);
+
+  run.now_in = phase::measure;
+  const clock::time_point start = clock::now();
+  const auto cpu_start = process_cpu_time();
+  co_await wait_until(all_failed, start + settings.duration);
+  run.now_in = phase::drain;
+  run.measured.elapsed = clock::now() - start;
+  run.measured.cpu = process_cpu_time() - cpu_start;
+
+  auto drained = [&run] {
+    return std::all_of(run.clients.begin(), run.clients.end(), [](const auto& client) {
+      return client->undelivered() == 0 || !client->stream().is_open();
+    });
+  };
+  co_await wait_until(drained, clock::now() + settings.drain_timeout);
+  run.now_in = phase::stopped;
+  std::uint64_t missing = 0;
+  for (auto& client : run.clients) {
+    missing += client->undelivered();
+    std::error_code ignored;
+    client->stream().close(ignored);
+  }
+  if (missing > 0) {
+    run.errors.add(std::to_string(missing) + " lines had not reached every client " +
+                   std::to_string(settings.drain_timeout.count()) + " ms after the end");
+  }
+  co_await wait_until(all_failed, clock::now() + std::chrono::seconds{1});
+}
+
+}  // namespace
+
+int run_chat(const options& settings) {
+  if (!settings.quiet) {
+    std::printf(
+        "load_generator: chat %s, %zu clients, %zu-byte lines, window %zu per sender, "
+        "%.1f s warm-up + %.1f s\n",
+        target_name(settings).c_str(), settings.connections, settings.message_size, settings.depth,
+        seconds_of(settings.warmup), seconds_of(settings.duration));
+    std::fflush(stdout);
+  }
+  asio::io_context io{1};
+  chat_run run{settings};
+  std::exception_ptr failure;
+  asio::co_spawn(io, drive(run), [&](std::exception_ptr e) {
+    failure = e;
+    io.stop();
+  });
+  io.run();
+  if (failure) std::rethrow_exception(failure);
+  print_report(settings, run.measured, run.errors.count(),
+               " total_deliveries=" + std::to_string(run.all_deliveries));
+  return run.errors.count() == 0 ? 0 : 1;
+}
+
+}  // namespace load

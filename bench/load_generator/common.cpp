@@ -1,0 +1,181 @@
+// Connecting, waiting, error counting and the report, shared by every mode.
+#include "common.hpp"
+
+#include <sys/resource.h>
+#include <time.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <optional>
+
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/local/stream_protocol.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+
+namespace load {
+
+namespace {
+
+using namespace asio::experimental::awaitable_operators;
+using endpoint = asio::generic::stream_protocol::endpoint;
+
+asio::awaitable<std::error_code> connect_one(socket& socket, const endpoint& target,
+                                             std::chrono::milliseconds timeout) {
+  asio::steady_timer timer{socket.get_executor(), timeout};
+  auto result = co_await (socket.async_connect(target, as_tuple) || timer.async_wait(as_tuple));
+  if (result.index() == 1) co_return make_error_code(asio::error::timed_out);
+  const std::error_code error = std::get<0>(std::get<0>(result));
+  if (!error && target.protocol().family() != AF_UNIX) {
+    std::error_code ignored;
+    socket.set_option(asio::ip::tcp::no_delay(true), ignored);
+  }
+  co_return error;
+}
+
+// The endpoints to try: the Unix path, or every address `host` resolves to.
+asio::awaitable<std::vector<endpoint>> resolve(const options& options) {
+  if (!options.unix_path.empty()) {
+    co_return std::vector<endpoint>{
+        endpoint{asio::local::stream_protocol::endpoint{options.unix_path}}};
+  }
+  const auto executor = co_await asio::this_coro::executor;
+  asio::ip::tcp::resolver resolver{executor};
+  asio::steady_timer timer{executor, options.connect_timeout};
+  const std::string service = std::to_string(options.port);
+  auto result = co_await (resolver.async_resolve(options.host, service, as_tuple) ||
+                          timer.async_wait(as_tuple));
+  if (result.index() == 1) {
+    throw connect_error("cannot resolve " + options.host + ": timed out");
+  }
+  auto [error, found] = std::get<0>(std::move(result));
+  if (error) throw connect_error("cannot resolve " + options.host + ": " + error.message());
+  std::vector<endpoint> endpoints;
+  for (const auto& entry : found)
+    endpoints.emplace_back(entry.endpoint());
+  co_return endpoints;
+}
+
+}  // namespace
+
+asio::awaitable<std::vector<socket>> connect_all(const options& options) {
+  const auto executor = co_await asio::this_coro::executor;
+  const std::string target = target_name(options);
+  const std::vector<endpoint> endpoints = co_await resolve(options);
+
+  // The first connection picks the address that works; the others use it.
+  std::vector<socket> sockets;
+  sockets.reserve(options.connections);
+  sockets.emplace_back(executor);
+  std::error_code error = make_error_code(asio::error::host_not_found);
+  endpoint chosen;
+  for (const endpoint& candidate : endpoints) {
+    sockets[0] = socket{executor};
+    error = co_await connect_one(sockets[0], candidate, options.connect_timeout);
+    if (!error) {
+      chosen = candidate;
+      break;
+    }
+  }
+  if (error) throw connect_error("cannot connect to " + target + ": " + error.message());
+
+  // Workers take the next index from shared state; the sockets live there too, so nothing
+  // a worker touches can go away before it ends.
+  struct progress {
+    std::vector<socket> sockets;
+    std::size_t next = 1;
+    std::size_t workers = 0;
+    std::optional<std::string> failure;
+  };
+  auto state = std::make_shared<progress>();
+  state->sockets = std::move(sockets);
+  while (state->sockets.size() < options.connections)
+    state->sockets.emplace_back(executor);
+  const std::size_t worker_count = std::min(options.connect_concurrency, options.connections);
+  const std::chrono::milliseconds timeout = options.connect_timeout;
+  for (std::size_t w = 0; w < worker_count; ++w) {
+    ++state->workers;
+    asio::co_spawn(
+        executor,
+        [chosen, state, timeout]() -> asio::awaitable<void> {
+          while (!state->failure && state->next < state->sockets.size()) {
+            const std::size_t index = state->next++;
+            const std::error_code failed =
+                co_await connect_one(state->sockets[index], chosen, timeout);
+            if (failed && !state->failure) {
+              state->failure = "connection " + std::to_string(index + 1) + " of " +
+                               std::to_string(state->sockets.size()) + ": " + failed.message();
+            }
+          }
+        },
+        [state](std::exception_ptr failure) {
+          if (failure && !state->failure) state->failure = "connect worker failed";
+          --state->workers;
+        });
+  }
+  // Each attempt is bounded, so this wait is too; the deadline is only a backstop.
+  const auto backstop = clock::now() + timeout * (options.connections / worker_count + 2);
+  const auto workers_done = [&state] { return state->workers == 0; };
+  co_await wait_until(workers_done, backstop);
+  if (state->failure) throw connect_error("cannot connect to " + target + ": " + *state->failure);
+  if (state->workers != 0) throw connect_error("cannot connect to " + target + ": timed out");
+  co_return std::move(state->sockets);
+}
+
+void abort_socket(socket& socket) {
+  std::error_code ignored;
+  if (!socket.is_open()) return;
+  socket.set_option(asio::socket_base::linger(true, 0), ignored);
+  socket.close(ignored);
+}
+
+void error_log::add(const std::string& what) {
+  constexpr std::uint64_t shown = 5;
+  if (count_ < shown) std::fprintf(stderr, "load_generator: error: %s\n", what.c_str());
+  if (count_ == shown) std::fprintf(stderr, "load_generator: (further errors only counted)\n");
+  ++count_;
+}
+
+std::chrono::nanoseconds process_cpu_time() {
+  timespec now{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &now);
+  return std::chrono::seconds{now.tv_sec} + std::chrono::nanoseconds{now.tv_nsec};
+}
+
+void print_report(const options& options, const measurement& measured, std::uint64_t errors,
+                  const std::string& extra) {
+  const double seconds = std::chrono::duration<double>(measured.elapsed).count();
+  const double rate = seconds > 0 ? static_cast<double>(measured.messages) / seconds : 0;
+  const double megabytes = seconds > 0 ? static_cast<double>(measured.bytes) / seconds / 1e6 : 0;
+  const double cpu =
+      seconds > 0 ? std::chrono::duration<double>(measured.cpu).count() / seconds : 0;
+  auto micros = [&](double fraction) {
+    return std::chrono::duration<double, std::micro>(measured.latency.percentile(fraction)).count();
+  };
+  const double max_us = std::chrono::duration<double, std::micro>(measured.latency.max()).count();
+  const char* unit = options.mode == mode::chat ? "deliveries" : "messages";
+  if (!options.quiet) {
+    std::printf("%s/s: %.0f   MB/s: %.2f   (%llu in %.3f s)\n", unit, rate, megabytes,
+                static_cast<unsigned long long>(measured.messages), seconds);
+    std::printf("latency: p50 %.1f us   p90 %.1f us   p99 %.1f us   p99.9 %.1f us   max %.1f us\n",
+                micros(0.50), micros(0.90), micros(0.99), micros(0.999), max_us);
+    std::printf("errors: %llu   load generator CPU: %.0f%% of one core\n",
+                static_cast<unsigned long long>(errors), cpu * 100);
+  }
+  std::printf(
+      "RESULT mode=%s target=%s connections=%zu depth=%zu size=%zu seconds=%.3f %s=%llu "
+      "%s_per_s=%.1f mb_per_s=%.3f p50_us=%.2f p90_us=%.2f p99_us=%.2f p999_us=%.2f "
+      "max_us=%.2f client_cpu=%.3f errors=%llu%s\n",
+      options.mode == mode::chat ? "chat" : "echo", target_name(options).c_str(),
+      options.connections, options.depth, options.message_size, seconds, unit,
+      static_cast<unsigned long long>(measured.messages), unit, rate, megabytes, micros(0.50),
+      micros(0.90), micros(0.99), micros(0.999), max_us, cpu,
+      static_cast<unsigned long long>(errors), extra.c_str());
+  std::fflush(stdout);
+}
+
+}  // namespace load

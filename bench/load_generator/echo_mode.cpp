@@ -1,0 +1,222 @@
+// Echo mode: each connection keeps `depth` messages in flight. A reply frees a slot, which is
+// refilled at once; everything refilled while a write is in progress goes out in the next write.
+// Every reply must be the next message the connection sent, byte for byte.
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <asio/co_spawn.hpp>
+#include <asio/io_context.hpp>
+#include <asio/write.hpp>
+
+#include "common.hpp"
+#include "line_buffer.hpp"
+#include "messages.hpp"
+#include "modes.hpp"
+
+namespace load {
+
+namespace {
+
+enum class phase { warmup, measure, drain, stopped };
+
+// The state every connection of a run shares (one thread: no locks).
+struct echo_run {
+  explicit echo_run(const options& run_options) : settings{run_options} {}
+
+  const options& settings;
+  phase now_in = phase::warmup;
+  measurement measured;
+  std::uint64_t all_messages = 0;  // Every verified echo, warm-up and drain included.
+  std::size_t active = 0;          // Connections whose reader is still running.
+  error_log errors;
+};
+
+class echo_connection {
+ public:
+  echo_connection(socket socket, std::uint64_t id, echo_run& run)
+      : socket_{std::move(socket)},
+        id_{id},
+        run_{run},
+        input_{std::max<std::size_t>(64 * 1024, run.settings.message_size),
+               run.settings.message_size},
+        sent_at_(run.settings.depth) {}
+
+  /// Sends the first `depth` messages, then reads and verifies until the run is drained.
+  asio::awaitable<void> run() {
+    refill(clock::now());
+    while (!(run_.now_in >= phase::drain && expected_ == next_send_)) {
+      const std::span<char> space = input_.prepare();
+      auto [error, count] =
+          co_await socket_.async_read_some(asio::buffer(space.data(), space.size()), as_tuple);
+      if (error) {
+        if (run_.now_in != phase::stopped) fail(describe_read_error(error));
+        break;
+      }
+      input_.commit(count);
+      if (!take_replies(clock::now())) break;
+    }
+  }
+
+  /// Messages sent and not yet echoed.
+  std::uint64_t outstanding() const noexcept { return next_send_ - expected_; }
+  socket& stream() noexcept { return socket_; }
+
+ private:
+  // Verifies every complete reply; returns false if the connection must stop.
+  bool take_replies(clock::time_point now) {
+    const std::size_t size = run_.settings.message_size;
+    while (const auto line = input_.next_line()) {
+      if (expected_ == next_send_) {
+        fail("unexpected line (nothing in flight): " + excerpt(*line));
+        return false;
+      }
+      if (!is_message(*line, id_, expected_, size)) {
+        fail("expected message " + std::to_string(expected_) + ", got " + excerpt(*line));
+        return false;
+      }
+      if (run_.now_in == phase::measure) {
+        ++run_.measured.messages;
+        run_.measured.bytes += size;
+        run_.measured.latency.record(now - sent_at_[expected_ % sent_at_.size()]);
+      }
+      ++run_.all_messages;
+      ++expected_;
+    }
+    if (input_.overflowed()) {
+      fail("no newline in " + std::to_string(input_.partial().size()) +
+           " bytes: " + excerpt(input_.partial()));
+      return false;
+    }
+    refill(now);
+    return true;
+  }
+
+  // Tops the in-flight messages up to depth (not once the measured time is over).
+  void refill(clock::time_point now) {
+    if (run_.now_in >= phase::drain) return;
+    while (next_send_ - expected_ < sent_at_.size()) {
+      append_message(pending_, id_, next_send_, run_.settings.message_size);
+      sent_at_[next_send_ % sent_at_.size()] = now;
+      ++next_send_;
+    }
+    if (!writing_) start_write();
+  }
+
+  void start_write() {
+    if (pending_.empty()) return;
+    writing_ = true;
+    sending_.swap(pending_);
+    asio::async_write(socket_, asio::buffer(sending_), [this](std::error_code error, std::size_t) {
+      writing_ = false;
+      sending_.clear();
+      if (error) {
+        if (run_.now_in != phase::stopped) fail("write: " + error.message());
+        return;
+      }
+      start_write();
+    });
+  }
+
+  std::string describe_read_error(std::error_code error) const {
+    const std::string what =
+        error == asio::error::eof ? "the server closed the connection" : "read: " + error.message();
+    return what + " with " + std::to_string(outstanding()) + " echoes outstanding";
+  }
+
+  void fail(const std::string& what) {
+    if (!socket_.is_open()) return;  // Already failed: one error per connection.
+    run_.errors.add("connection " + std::to_string(id_) + ": " + what);
+    std::error_code ignored;
+    socket_.close(ignored);
+  }
+
+  socket socket_;
+  std::uint64_t id_;
+  echo_run& run_;
+  line_buffer input_;
+  std::vector<clock::time_point> sent_at_;  // Send time of message seq at seq % depth.
+  std::uint64_t next_send_ = 0;
+  std::uint64_t expected_ = 0;
+  std::string pending_;  // Messages queued while a write is in progress.
+  std::string sending_;  // The buffer of the write in progress.
+  bool writing_ = false;
+};
+
+asio::awaitable<void> drive(echo_run& run, std::vector<std::unique_ptr<echo_connection>>& all) {
+  const options& settings = run.settings;
+  {
+    std::vector<socket> sockets = co_await connect_all(settings);
+    for (std::size_t id = 0; id < sockets.size(); ++id) {
+      all.push_back(std::make_unique<echo_connection>(std::move(sockets[id]), id, run));
+    }
+  }
+  const auto executor = co_await asio::this_coro::executor;
+  for (auto& connection : all) {
+    ++run.active;  // Counted here: co_spawn may start the reader later.
+    asio::co_spawn(executor, connection->run(), [&run](std::exception_ptr failure) {
+      if (failure) run.errors.add("a connection's reader threw");
+      --run.active;
+    });
+  }
+  auto all_failed = [&run] { return run.active == 0; };
+  co_await wait_until(all_failed, clock::now() + settings.warmup);
+
+  run.now_in = phase::measure;
+  const clock::time_point start = clock::now();
+  const auto cpu_start = process_cpu_time();
+  co_await wait_until(all_failed, start + settings.duration);
+  run.now_in = phase::drain;
+  run.measured.elapsed = clock::now() - start;
+  run.measured.cpu = process_cpu_time() - cpu_start;
+
+  // The replies still in flight must arrive too (they are verified, not measured).
+  auto drained = [&all] {
+    return std::all_of(all.begin(), all.end(), [](const auto& connection) {
+      return connection->outstanding() == 0 || !connection->stream().is_open();
+    });
+  };
+  co_await wait_until(drained, clock::now() + settings.drain_timeout);
+  run.now_in = phase::stopped;
+  std::uint64_t missing = 0;
+  for (auto& connection : all) {
+    if (connection->stream().is_open()) missing += connection->outstanding();
+    std::error_code ignored;
+    connection->stream().close(ignored);
+  }
+  if (missing > 0) {
+    run.errors.add(std::to_string(missing) + " echoes still missing " +
+                   std::to_string(settings.drain_timeout.count()) + " ms after the end");
+  }
+  co_await wait_until(all_failed, clock::now() + std::chrono::seconds{1});
+}
+
+}  // namespace
+
+int run_echo(const options& settings) {
+  if (!settings.quiet) {
+    std::printf(
+        "load_generator: echo %s, %zu connections x %zu in flight x %zu-byte lines, "
+        "%.1f s warm-up + %.1f s\n",
+        target_name(settings).c_str(), settings.connections, settings.depth, settings.message_size,
+        seconds_of(settings.warmup), seconds_of(settings.duration));
+    std::fflush(stdout);
+  }
+  asio::io_context io{1};
+  echo_run run{settings};
+  std::vector<std::unique_ptr<echo_connection>> connections;
+  std::exception_ptr failure;
+  asio::co_spawn(io, drive(run, connections), [&](std::exception_ptr e) {
+    failure = e;
+    io.stop();
+  });
+  io.run();
+  if (failure) std::rethrow_exception(failure);
+  print_report(settings, run.measured, run.errors.count(),
+               " total_messages=" + std::to_string(run.all_messages));
+  return run.errors.count() == 0 ? 0 : 1;
+}
+
+}  // namespace load

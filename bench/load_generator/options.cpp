@@ -1,0 +1,148 @@
+// The load generator's command line: parsing and --help.
+#include "options.hpp"
+
+#include <charconv>
+#include <cstdio>
+#include <cstdlib>
+#include <string_view>
+
+#include "messages.hpp"
+
+namespace load {
+
+std::string usage() {
+  return R"(usage: load_generator [options]
+
+Drives a line-echo server (or chat_server) from one thread and verifies every reply.
+
+modes (--mode):
+  echo   C connections, each keeping D messages of S bytes in flight (pipelined); every echo
+         is checked (content and order). Prints messages/s, MB/s of payload echoed, p50/p99
+         round-trip latency and errors.
+  idle   opens C connections (one echoed line each unless --no-ping), prints
+         "holding N connections", holds them for T seconds, then closes them.
+  chat   C clients of chat_server: each sends lines, every line must reach all C-1 others as
+         "[IP:PORT] line", in the order its sender sent them. D = lines a sender may have not yet
+         delivered to everyone. Prints deliveries/s and delivery latency.
+
+options:
+  --mode echo|idle|chat    default echo
+  --host HOST              default 127.0.0.1
+  --port PORT              TCP port (required unless --unix)
+  --unix PATH              connect to a Unix socket instead
+  -c, --connections C      default 1
+  -s, --size S             bytes per message including '\n', >= 24; default 64
+  -d, --depth D            messages in flight per connection (chat: per sender); default 1
+  -t, --duration SECONDS   measured time (idle: holding time); default 5
+  --warmup SECONDS         unmeasured time before it; default 1
+  --connect-timeout SECONDS  per connection attempt; default 10
+  --drain-timeout SECONDS  after the measured time, how long the last replies may take; default 5
+  --connect-concurrency N  connection attempts in progress at once; default 128
+  --no-ping                idle: do not echo one line per connection before holding
+  -q, --quiet              only the RESULT line (and errors)
+
+The last line of output is machine-readable: "RESULT key=value ...". Exit status: 0 when every
+reply was verified and nothing failed, 1 on any error (connect failure, wrong echo, closed
+connection, timeout), 2 for a bad command line.
+)";
+}
+
+namespace {
+
+std::size_t parse_count(std::string_view name, std::string_view text, std::size_t low,
+                        std::size_t high) {
+  std::size_t value = 0;
+  auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (error != std::errc{} || end != text.data() + text.size() || value < low || value > high) {
+    throw usage_error(std::string{name} + ": expected a number from " + std::to_string(low) +
+                      " to " + std::to_string(high) + ", got '" + std::string{text} + "'");
+  }
+  return value;
+}
+
+std::chrono::milliseconds parse_seconds(std::string_view name, std::string_view text) {
+  try {
+    std::size_t used = 0;
+    const double seconds = std::stod(std::string{text}, &used);
+    if (used == text.size() && seconds >= 0 && seconds <= 86400) {
+      return std::chrono::milliseconds{static_cast<long long>(seconds * 1000 + 0.5)};
+    }
+  } catch (const std::exception&) {
+  }
+  throw usage_error(std::string{name} + ": expected seconds from 0 to 86400, got '" +
+                    std::string{text} + "'");
+}
+
+load::mode parse_mode(std::string_view text) {
+  if (text == "echo") return mode::echo;
+  if (text == "idle") return mode::idle;
+  if (text == "chat") return mode::chat;
+  throw usage_error("--mode: expected echo, idle or chat, got '" + std::string{text} + "'");
+}
+
+}  // namespace
+
+options parse_options(int argc, char** argv) {
+  options result;
+  bool has_port = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(usage().c_str(), stdout);
+      std::exit(0);
+    }
+    if (arg == "--no-ping") {
+      result.idle_ping = false;
+      continue;
+    }
+    if (arg == "--quiet" || arg == "-q") {
+      result.quiet = true;
+      continue;
+    }
+    if (i + 1 >= argc)
+      throw usage_error("unknown option or missing value: '" + std::string{arg} + "'");
+    const std::string_view value = argv[++i];
+    if (arg == "--mode") {
+      result.mode = parse_mode(value);
+    } else if (arg == "--host") {
+      result.host = value;
+    } else if (arg == "--port") {
+      result.port = static_cast<std::uint16_t>(parse_count(arg, value, 1, 65535));
+      has_port = true;
+    } else if (arg == "--unix") {
+      result.unix_path = value;
+    } else if (arg == "--connections" || arg == "-c") {
+      result.connections = parse_count(arg, value, 1, 1000000);
+    } else if (arg == "--size" || arg == "-s") {
+      result.message_size = parse_count(arg, value, min_message_size, 16 * 1024 * 1024);
+    } else if (arg == "--depth" || arg == "-d") {
+      result.depth = parse_count(arg, value, 1, 1000000);
+    } else if (arg == "--duration" || arg == "-t") {
+      result.duration = parse_seconds(arg, value);
+    } else if (arg == "--warmup") {
+      result.warmup = parse_seconds(arg, value);
+    } else if (arg == "--connect-timeout") {
+      result.connect_timeout = parse_seconds(arg, value);
+    } else if (arg == "--drain-timeout") {
+      result.drain_timeout = parse_seconds(arg, value);
+    } else if (arg == "--connect-concurrency") {
+      result.connect_concurrency = parse_count(arg, value, 1, 100000);
+    } else {
+      throw usage_error("unknown option '" + std::string{arg} + "'");
+    }
+  }
+  if (result.unix_path.empty() && !has_port) throw usage_error("--port (or --unix) is required");
+  if (!result.unix_path.empty() && has_port)
+    throw usage_error("--unix and --port exclude each other");
+  if (result.mode == mode::chat && result.connections < 2) {
+    throw usage_error("--mode chat needs at least 2 connections");
+  }
+  return result;
+}
+
+std::string target_name(const options& options) {
+  if (!options.unix_path.empty()) return "unix:" + options.unix_path;
+  return options.host + ":" + std::to_string(options.port);
+}
+
+}  // namespace load

@@ -1,0 +1,46 @@
+// The load generator's command line.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+
+namespace load {
+
+enum class mode { echo, idle, chat };
+
+/// Everything a run is told on the command line (defaults in usage()).
+struct options {
+  load::mode mode = load::mode::echo;
+  std::string host = "127.0.0.1";
+  std::uint16_t port = 0;
+  std::string unix_path;  // Non-empty: connect to this Unix socket instead of host:port.
+  std::size_t connections = 1;
+  std::size_t message_size = 64;  // Bytes per message, '\n' included.
+  std::size_t depth = 1;          // echo: messages in flight per connection; chat: the window.
+  std::chrono::milliseconds duration{5000};
+  std::chrono::milliseconds warmup{1000};
+  std::chrono::milliseconds connect_timeout{10000};
+  std::chrono::milliseconds drain_timeout{5000};
+  std::size_t connect_concurrency = 128;  // Connection attempts in progress at once.
+  bool idle_ping = true;                  // idle: one echo per connection before holding.
+  bool quiet = false;
+};
+
+/// Thrown for an unusable command line; main() prints it with the usage.
+struct usage_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// The --help text.
+std::string usage();
+
+/// Parses argv; throws usage_error. Prints usage() and exits 0 for --help.
+options parse_options(int argc, char** argv);
+
+/// "127.0.0.1:7000" or "unix:/path", for messages.
+std::string target_name(const options& options);
+
+}  // namespace load
