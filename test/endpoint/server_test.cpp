@@ -17,12 +17,14 @@
 #include <vector>
 
 #include "../support/async_test.hpp"
+#include "../support/log_recorder.hpp"
 
 using namespace std::chrono_literals;
 using namespace asio::experimental::awaitable_operators;
 using coronet::errc;
 using coronet::line_codec;
 using coronet::tcp_server;
+using coronet_test::log_recorder;
 using coronet_test::run_async;
 
 namespace {
@@ -64,22 +66,6 @@ asio::awaitable<std::string> ask(Connection& conn, std::string line) {
 std::string eof_text() {
   return "<error: " + asio::error::make_error_code(asio::error::eof).message() + ">";
 }
-
-// Records what the server logs.
-struct log_recorder {
-  std::shared_ptr<std::vector<std::string>> lines = std::make_shared<std::vector<std::string>>();
-  coronet::log_hook hook() const {
-    return [lines = lines](coronet::log_level, std::string_view message) {
-      lines->emplace_back(message);
-    };
-  }
-  bool contains(std::string_view text) const {
-    for (const std::string& line : *lines) {
-      if (line.find(text) != std::string::npos) return true;
-    }
-    return false;
-  }
-};
 
 }  // namespace
 

@@ -15,12 +15,14 @@
 #include <vector>
 
 #include "../support/async_test.hpp"
+#include "../support/log_recorder.hpp"
 #include "udp_test_support.hpp"
 
 using namespace std::chrono_literals;
 using coronet::errc;
 using coronet::udp_endpoint;
 using coronet::udp_server;
+using coronet_test::log_recorder;
 using coronet_test::run_async;
 using udp_test::sleep_for;
 
@@ -84,21 +86,6 @@ asio::awaitable<bool> eventually(Condition done, std::chrono::milliseconds limit
   }
   co_return true;
 }
-
-struct log_recorder {
-  std::shared_ptr<std::vector<std::string>> lines = std::make_shared<std::vector<std::string>>();
-  coronet::log_hook hook() const {
-    return [lines = lines](coronet::log_level, std::string_view message) {
-      lines->emplace_back(message);
-    };
-  }
-  bool contains(std::string_view text) const {
-    for (const std::string& line : *lines) {
-      if (line.find(text) != std::string::npos) return true;
-    }
-    return false;
-  }
-};
 
 }  // namespace
 
