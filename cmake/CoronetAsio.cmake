@@ -11,6 +11,11 @@ set_target_properties(coronet_asio PROPERTIES EXPORT_NAME asio)
 target_include_directories(coronet_asio SYSTEM INTERFACE $<BUILD_INTERFACE:${CORONET_ASIO_INCLUDE_DIR}>)
 target_compile_definitions(coronet_asio INTERFACE ASIO_STANDALONE ASIO_NO_DEPRECATED
                                                   ASIO_SEPARATE_COMPILATION)
+# Asio picks aligned_alloc or operator new for its handler memory by whether a libstdc++ header
+# came before its own (_GLIBCXX_HAVE_ALIGNED_ALLOC): translation units that include Asio first
+# and those that do not would allocate with one and free with the other once inlined (-O2; ASan:
+# alloc-dealloc-mismatch). One choice for every translation unit, the library's and the user's.
+target_compile_definitions(coronet_asio INTERFACE ASIO_DISABLE_STD_ALIGNED_ALLOC)
 target_link_libraries(coronet_asio INTERFACE Threads::Threads)
 # Asio 1.22 does not detect clang's coroutine support with libstdc++ on its own.
 target_compile_definitions(coronet_asio INTERFACE $<$<CXX_COMPILER_ID:Clang>:ASIO_HAS_CO_AWAIT=1>)

@@ -38,7 +38,7 @@ inline void add_server_options(command_line& cli, std::string default_max_connec
       .option("--max-connections", "N", std::move(default_max_connections),
               "clients served at once; more are refused")
       .option("--idle-timeout", "SECONDS", "300", "close a client silent this long; 0 = never")
-      .option("--read-timeout", "SECONDS", "0",
+      .option("--read-timeout", "SECONDS", "60",
               "close a client still sending one line this long after its first byte "
               "(slowloris); 0 = never");
 }

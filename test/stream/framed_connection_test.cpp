@@ -256,6 +256,28 @@ TEST_CASE("send queue policy disconnect drops a slow consumer") {
   });
 }
 
+TEST_CASE("the send queue limit counts only bytes not yet handed to the stream") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    // The peer's pipe takes 1,000 bytes at a time, so a 3,000-byte batch goes out in parts.
+    // What the peer has already read must not count against the limit: a reader that keeps up
+    // is not a slow consumer (the chat soak found it disconnected under load).
+    auto [conn, peer] = make_pair(
+        io, {.send_queue_limit = 4096, .queue_policy = coronet::send_queue_policy::disconnect},
+        1000);
+    const std::error_code first = co_await conn.write(std::string(2999, 'a'));
+    CHECK(!first);
+    const std::string part = co_await read_raw(peer, 1500);
+    CHECK(part == std::string(1500, 'a'));
+    co_await sleep_for(10ms);  // The writer refills the pipe: 2,500 bytes handed over.
+    CHECK(conn.queued_bytes() == 500);
+    const std::error_code second = co_await conn.write(std::string(3499, 'b'));  // 4,000 queued
+    CHECK(!second);
+    const std::error_code third = co_await conn.write("c");
+    CHECK(!third);
+    CHECK(conn.is_open());
+  });
+}
+
 TEST_CASE("send queue policy wait suspends the writer until the peer reads") {
   run_async([](asio::io_context& io) -> asio::awaitable<void> {
     auto [conn, peer] = make_pair(io, {.send_queue_limit = 4096}, 1024);

@@ -167,8 +167,7 @@ TEST_CASE("a unix datagram path held by a live stream socket is not taken over")
   const std::string path = dir.file("stream.sock");
   asio::io_context io;
   asio::local::stream_protocol::acceptor live{io, asio::local::stream_protocol::endpoint{path}};
-  CHECK(coronet::prepare_unix_socket_path(path) ==
-        std::make_error_code(std::errc::address_in_use));
+  CHECK(coronet::prepare_unix_socket_path(path) == std::make_error_code(std::errc::address_in_use));
   CHECK_THROWS_AS((unix_datagram_endpoint<>{io, {.unix_path = path}}), std::system_error);
   CHECK(std::filesystem::exists(path));
 }

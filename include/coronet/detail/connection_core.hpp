@@ -59,7 +59,9 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   /// The first error that ended the connection (empty while it is usable).
   std::error_code failure() const noexcept { return failure_; }
   bool is_open() const noexcept { return !failure_ && !closed_; }
-  std::size_t queued_bytes() const noexcept { return pending_.size() + sending_.size(); }
+  std::size_t queued_bytes() const noexcept {
+    return pending_.size() + sending_.size() - handed_over_;
+  }
 
   // ---- reading -------------------------------------------------------------------------------
 
@@ -275,17 +277,33 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   void start_send() {
     writing_ = true;
     sending_.swap(pending_);
+    handed_over_ = 0;
     begin_write_deadline();
-    asio::async_write(stream_, asio::buffer(sending_),
-                      [self = this->shared_from_this()](std::error_code error, std::size_t) {
-                        self->on_sent(error);
-                      });
+    send_rest();
+  }
+
+  // Hands the rest of the batch to the stream. What it takes stops counting against the queue
+  // limit at once: a peer that reads a large batch in parts, as fast as it can, is not a slow
+  // consumer.
+  void send_rest() {
+    stream_.async_write_some(
+        asio::buffer(sending_.data() + handed_over_, sending_.size() - handed_over_),
+        [self = this->shared_from_this()](std::error_code error, std::size_t count) {
+          self->handed_over_ += count;
+          if (error || self->closed_ || self->handed_over_ == self->sending_.size()) {
+            self->on_sent(error);
+            return;
+          }
+          if (self->waiting_ > 0) self->room_.cancel();  // Room was made.
+          self->send_rest();
+        });
   }
 
   void on_sent(std::error_code error) {
     writing_ = false;
     write_deadline_ = clock::time_point::max();
     sending_.clear();
+    handed_over_ = 0;
     // A large burst should not pin its buffer for the connection's lifetime.
     if (sending_.capacity() > options_.send_queue_limit) std::string{}.swap(sending_);
     if (error) {
@@ -332,8 +350,9 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   read_buffer input_;
   std::size_t next_read_size_ = 4096;
 
-  std::string pending_;  // Encoded, waiting for the current send to finish.
-  std::string sending_;  // Handed to async_write; untouched until it completes.
+  std::string pending_;          // Encoded, waiting for the current send to finish.
+  std::string sending_;          // The batch being written; untouched until it completes.
+  std::size_t handed_over_ = 0;  // Bytes of sending_ the stream has taken so far.
   bool writing_ = false;
 
   asio::steady_timer watchdog_;
