@@ -405,3 +405,24 @@ TEST_CASE("destroying a connection ends its suspended writers and readers with a
     CHECK(read_done);
   });
 }
+
+TEST_CASE("write_timeout cuts off a stalled peer, not a slow one that keeps reading") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    // The pipe holds 1,000 bytes; the peer reads 500 every 40 ms: the 5,000-byte batch takes
+    // about 400 ms in all, four times the write timeout, but never stalls for 100 ms.
+    auto [conn, peer] = make_pair(io, {.write_timeout = 100ms}, 1000);
+    conn.try_write(std::string(4999, 's'));
+    auto slow_reader = [&peer]() -> asio::awaitable<std::size_t> {
+      std::size_t received = 0;
+      while (received < 5000) {
+        co_await sleep_for(40ms);
+        received += (co_await read_raw(peer, 500)).size();
+      }
+      co_return received;
+    };
+    auto [flushed, received] = co_await (conn.flush() && slow_reader());
+    CHECK_FALSE(flushed);
+    CHECK(received == 5000);
+    CHECK(conn.is_open());
+  });
+}

@@ -295,6 +295,7 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
             return;
           }
           if (self->waiting_ > 0) self->room_.cancel();  // Room was made.
+          self->begin_write_deadline();  // Progress: the write timeout bounds a stall, not a batch.
           self->send_rest();
         });
   }

@@ -23,8 +23,9 @@ struct connection_options {
   /// trickles bytes (slowloris), which the idle timeout cannot see; a read() waiting in silence
   /// is left to the idle timeout. Default off (0).
   std::chrono::milliseconds read_timeout{0};
-  /// Longest the peer may take to accept one queued batch of bytes; past it the connection is
-  /// closed with errc::timed_out (and writers waiting for room wake up). Default 30 s.
+  /// Longest the peer may go without accepting any of the bytes being sent to it; past it the
+  /// connection is closed with errc::timed_out (and writers waiting for room wake up). A slow
+  /// peer that keeps reading is not cut off. Default 30 s.
   std::chrono::milliseconds write_timeout = std::chrono::seconds{30};
   /// Bytes the send queue may hold before send_queue_policy applies (one message may always be
   /// queued into an empty queue, whatever its size). Default 1 MiB.
