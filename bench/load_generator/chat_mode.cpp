@@ -13,7 +13,6 @@
 #include <vector>
 
 #include <asio/co_spawn.hpp>
-#include <asio/io_context.hpp>
 #include <asio/write.hpp>
 
 #include "common.hpp"
@@ -279,15 +278,8 @@ int run_chat(const options& settings) {
         seconds_of(settings.warmup), seconds_of(settings.duration));
     std::fflush(stdout);
   }
-  asio::io_context io{1};
   chat_run run{settings};
-  std::exception_ptr failure;
-  asio::co_spawn(io, drive(run), [&](std::exception_ptr e) {
-    failure = e;
-    io.stop();
-  });
-  io.run();
-  if (failure) std::rethrow_exception(failure);
+  run_to_completion(drive(run));
   print_report(settings, run.measured, run.errors.count(),
                " total_deliveries=" + std::to_string(run.all_deliveries));
   return run.errors.count() == 0 ? 0 : 1;

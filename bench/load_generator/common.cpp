@@ -6,12 +6,14 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <exception>
 #include <memory>
 #include <optional>
 
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
+#include <asio/io_context.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/local/stream_protocol.hpp>
 #include <asio/steady_timer.hpp>
@@ -176,6 +178,17 @@ void print_report(const options& options, const measurement& measured, std::uint
       micros(0.90), micros(0.99), micros(0.999), max_us, cpu,
       static_cast<unsigned long long>(errors), extra.c_str());
   std::fflush(stdout);
+}
+
+void run_to_completion(asio::awaitable<void> work) {
+  asio::io_context io{1};
+  std::exception_ptr failure;
+  asio::co_spawn(io, std::move(work), [&](std::exception_ptr error) {
+    failure = error;
+    io.stop();
+  });
+  io.run();
+  if (failure) std::rethrow_exception(failure);
 }
 
 }  // namespace load

@@ -33,6 +33,9 @@ struct connect_error : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+/// Runs `work` to completion on a fresh single-threaded io_context; rethrows what it threw.
+void run_to_completion(asio::awaitable<void> work);
+
 /// Opens `options.connections` connections to the target, `options.connect_concurrency` at a
 /// time, each attempt bounded by `options.connect_timeout`. TCP sockets get TCP_NODELAY.
 /// Throws connect_error naming the target and the first failure.

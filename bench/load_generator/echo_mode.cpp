@@ -8,7 +8,6 @@
 #include <vector>
 
 #include <asio/co_spawn.hpp>
-#include <asio/io_context.hpp>
 #include <asio/write.hpp>
 
 #include "common.hpp"
@@ -204,16 +203,9 @@ int run_echo(const options& settings) {
         seconds_of(settings.warmup), seconds_of(settings.duration));
     std::fflush(stdout);
   }
-  asio::io_context io{1};
   echo_run run{settings};
   std::vector<std::unique_ptr<echo_connection>> connections;
-  std::exception_ptr failure;
-  asio::co_spawn(io, drive(run, connections), [&](std::exception_ptr e) {
-    failure = e;
-    io.stop();
-  });
-  io.run();
-  if (failure) std::rethrow_exception(failure);
+  run_to_completion(drive(run, connections));
   print_report(settings, run.measured, run.errors.count(),
                " total_messages=" + std::to_string(run.all_messages));
   return run.errors.count() == 0 ? 0 : 1;

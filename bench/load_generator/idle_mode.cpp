@@ -7,7 +7,6 @@
 #include <vector>
 
 #include <asio/co_spawn.hpp>
-#include <asio/io_context.hpp>
 #include <asio/write.hpp>
 
 #include "common.hpp"
@@ -124,15 +123,8 @@ int run_idle(const options& settings) {
                 target_name(settings).c_str(), settings.connections, seconds_of(settings.duration));
     std::fflush(stdout);
   }
-  asio::io_context io{1};
   idle_run run{settings};
-  std::exception_ptr failure;
-  asio::co_spawn(io, drive(run), [&](std::exception_ptr e) {
-    failure = e;
-    io.stop();
-  });
-  io.run();
-  if (failure) std::rethrow_exception(failure);
+  run_to_completion(drive(run));
   std::printf("RESULT mode=idle target=%s connections=%zu pinged=%zu seconds=%.3f errors=%llu\n",
               target_name(settings).c_str(), settings.connections, run.pinged,
               seconds_of(settings.duration), static_cast<unsigned long long>(run.errors.count()));
