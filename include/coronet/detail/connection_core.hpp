@@ -8,8 +8,11 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <optional>
+#include <span>
 #include <string>
 #include <system_error>
+#include <type_traits>
 #include <utility>
 
 #include <asio/bind_cancellation_slot.hpp>
@@ -42,7 +45,6 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
       : stream_{std::move(stream)},
         options_{options},
         watchdog_{stream_.get_executor()},
-        room_{stream_.get_executor(), clock::time_point::max()},
         last_receive_{clock::now()} {
     if constexpr (socket_stream<Stream>) {
       // read_some() first tries the socket without waiting (see there); async operations are
@@ -73,65 +75,62 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
     if (!input_.empty()) start_message_clock();
   }
 
-  /// Reads once from the stream into the read buffer, bounded by the idle and read timeouts and
-  /// cancellable through the calling coroutine's cancellation slot.
-  asio::awaitable<std::error_code> read_some() {
-    if (failure_) co_return failure_;
-    if (closed_) co_return make_error_code(errc::connection_closed);
-    read_deadline_ = read_call_deadline_;
-    if (options_.idle_timeout.count() > 0) {
-      read_deadline_ = std::min(read_deadline_, last_receive_ + options_.idle_timeout);
-    }
-    reading_ = true;
-    read_timed_out_ = false;
-    if (read_deadline_ != clock::time_point::max()) arm_watchdog(read_deadline_);
-
-    // Forward the caller's cancellation to this read only: a timeout must not cancel writes.
+  /// The read loop of every read path, in one coroutine frame (an idle connection waits inside
+  /// it, and each frame a waiting connection holds costs memory): calls `attempt(error)` until
+  /// it yields a result, reading once from the stream before each further call. The first call
+  /// gets no error, later ones what the read returned (asio::error::eof at the end of the
+  /// stream). Reads are bounded by the idle and read timeouts and cancellable through the
+  /// calling coroutine's cancellation slot.
+  template <typename Attempt>
+  auto read_until(Attempt attempt)
+      -> asio::awaitable<typename std::invoke_result_t<Attempt&, std::error_code>::value_type> {
+    // Forward the caller's cancellation to the reads only: a timeout must not cancel writes.
     asio::cancellation_state caller = co_await asio::this_coro::cancellation_state;
-    if (caller.slot().is_connected()) {
+    const bool forwarding = caller.slot().is_connected();
+    if (forwarding) {
       caller.slot().assign([this](asio::cancellation_type type) { read_cancel_.emit(type); });
     }
-    std::error_code error;
-    std::size_t count = 0;
-    std::size_t offered = 0;
-    while (true) {
-      if constexpr (socket_stream<Stream>) {
-        if (input_.empty()) {
-          // Nothing buffered: take what the socket has without waiting; if it has nothing,
-          // wait for readability holding no buffer, so an idle connection costs no read buffer.
-          const std::span<char> space = input_.prepare(next_read_size_);
-          offered = space.size();
-          count = stream_.read_some(asio::buffer(space.data(), space.size()), error);
-          if (count > 0 || error != asio::error::would_block) break;
-          input_.release();
-          std::tie(error) = co_await stream_.async_wait(
-              Stream::wait_read,
-              asio::bind_cancellation_slot(read_cancel_.slot(), tuple_awaitable));
-          if (error) break;
-          continue;
+    auto done = attempt(std::error_code{});
+    while (!done) {
+      std::error_code error = begin_read();
+      std::size_t count = 0;
+      std::size_t offered = 0;
+      while (!error) {
+        if constexpr (socket_stream<Stream>) {
+          if (input_.empty()) {
+            // Nothing buffered: take what the socket has without waiting; if it has nothing,
+            // wait for readability holding no buffer, so an idle connection costs no buffer.
+            const std::span<char> space = input_.prepare(next_read_size_);
+            offered = space.size();
+            count = stream_.read_some(asio::buffer(space.data(), space.size()), error);
+            if (count > 0 || error != asio::error::would_block) break;
+            input_.release();
+            std::tie(error) = co_await stream_.async_wait(
+                Stream::wait_read,
+                asio::bind_cancellation_slot(read_cancel_.slot(), tuple_awaitable));
+            continue;
+          }
         }
+        const std::span<char> space = input_.prepare(next_read_size_);
+        offered = space.size();
+        std::tie(error, count) = co_await stream_.async_read_some(
+            asio::buffer(space.data(), space.size()),
+            asio::bind_cancellation_slot(read_cancel_.slot(), tuple_awaitable));
+        break;
       }
-      const std::span<char> space = input_.prepare(next_read_size_);
-      offered = space.size();
-      std::tie(error, count) = co_await stream_.async_read_some(
-          asio::buffer(space.data(), space.size()),
-          asio::bind_cancellation_slot(read_cancel_.slot(), tuple_awaitable));
-      break;
+      done = attempt(end_read(error, count, offered));
     }
-    if (caller.slot().is_connected()) caller.slot().clear();
-    reading_ = false;
+    if (forwarding) caller.slot().clear();
+    co_return std::move(*done);
+  }
 
-    if (count > 0) {
-      input_.commit(count);
-      last_receive_ = clock::now();
-      start_message_clock();
-      // Reads that fill the buffer ask for more next time, up to max_read_size.
-      if (count == offered) next_read_size_ = std::min(next_read_size_ * 2, options_.max_read_size);
-      co_return std::error_code{};
-    }
-    if (failure_) co_return failure_;
-    if (error == asio::error::operation_aborted && read_timed_out_) co_return errc::timed_out;
-    co_return error;
+  /// Reads once from the stream into the read buffer (see read_until).
+  asio::awaitable<std::error_code> read_some() {
+    return read_until(
+        [first = true](std::error_code error) mutable -> std::optional<std::error_code> {
+          if (std::exchange(first, false)) return std::nullopt;
+          return error;
+        });
   }
 
   // ---- writing -------------------------------------------------------------------------------
@@ -177,7 +176,7 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
     } else {
       commit_queued();
     }
-    if (waiting_ > 0) room_.cancel();
+    wake_waiters();
     co_return error;
   }
 
@@ -197,11 +196,45 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
     std::error_code ignored;
     stream_.close(ignored);
     watchdog_.cancel();
-    room_.cancel();
+    wake_waiters();
     pending_.clear();
   }
 
  private:
+  void wake_waiters() {
+    if (waiting_ > 0) room_->cancel();
+  }
+
+  // A read from the stream begins: its deadline is the earlier of the idle and read timeouts.
+  std::error_code begin_read() {
+    if (failure_) return failure_;
+    if (closed_) return errc::connection_closed;
+    read_deadline_ = read_call_deadline_;
+    if (options_.idle_timeout.count() > 0) {
+      read_deadline_ = std::min(read_deadline_, last_receive_ + options_.idle_timeout);
+    }
+    reading_ = true;
+    read_timed_out_ = false;
+    if (read_deadline_ != clock::time_point::max()) arm_watchdog(read_deadline_);
+    return {};
+  }
+
+  // A read from the stream ended with `count` bytes in the `offered` space, or with `error`.
+  std::error_code end_read(std::error_code error, std::size_t count, std::size_t offered) {
+    reading_ = false;
+    if (count > 0) {
+      input_.commit(count);
+      last_receive_ = clock::now();
+      start_message_clock();
+      // Reads that fill the buffer ask for more next time, up to max_read_size.
+      if (count == offered) next_read_size_ = std::min(next_read_size_ * 2, options_.max_read_size);
+      return {};
+    }
+    if (failure_) return failure_;
+    if (error == asio::error::operation_aborted && read_timed_out_) return errc::timed_out;
+    return error;
+  }
+
   // Starts the current read() call's read_timeout clock, unless it runs already (or is off).
   void start_message_clock() noexcept {
     if (options_.read_timeout.count() > 0 && read_call_deadline_ == clock::time_point::max()) {
@@ -214,8 +247,12 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
     while (!condition()) {
       if (failure_) co_return failure_;
       if (closed_) co_return make_error_code(errc::connection_closed);
+      if (!room_) {
+        room_ =
+            std::make_unique<asio::steady_timer>(stream_.get_executor(), clock::time_point::max());
+      }
       ++waiting_;
-      co_await room_.async_wait(tuple_awaitable);  // Woken by progress, failure or cancellation.
+      co_await room_->async_wait(tuple_awaitable);  // Woken by progress, failure or cancellation.
       --waiting_;
       asio::cancellation_state state = co_await asio::this_coro::cancellation_state;
       if (state.cancelled() != asio::cancellation_type::none) {
@@ -294,7 +331,7 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
             self->on_sent(error);
             return;
           }
-          if (self->waiting_ > 0) self->room_.cancel();  // Room was made.
+          self->wake_waiters();          // Room was made.
           self->begin_write_deadline();  // Progress: the write timeout bounds a stall, not a batch.
           self->send_rest();
         });
@@ -312,7 +349,7 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
     } else if (!pending_.empty() && is_open()) {
       start_send();
     }
-    if (waiting_ > 0) room_.cancel();
+    wake_waiters();
   }
 
   // The watchdog is one timer per connection. Deadlines change on every read (a plain store);
@@ -358,7 +395,10 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
 
   asio::steady_timer watchdog_;
   bool watchdog_armed_ = false;
-  asio::steady_timer room_;  // Never expires; cancelled to wake writers waiting for room.
+  // Writers waiting for room (or for the queue to drain) wait on this timer, which never
+  // expires: progress, failure or close cancels it. Made on first use: most connections never
+  // wait, and an idle one should not pay for it.
+  std::unique_ptr<asio::steady_timer> room_;
   std::size_t waiting_ = 0;
   asio::cancellation_signal read_cancel_;
 

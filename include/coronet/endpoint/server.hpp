@@ -18,6 +18,8 @@
 #include <utility>
 
 #include <asio/any_io_executor.hpp>
+#include <asio/bind_allocator.hpp>
+#include <asio/bind_cancellation_slot.hpp>
 #include <asio/cancellation_signal.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
@@ -31,6 +33,7 @@
 #include "coronet/codec/codec_concepts.hpp"
 #include "coronet/detail/connection_core.hpp"
 #include "coronet/detail/describe_exception.hpp"
+#include "coronet/detail/plain_allocator.hpp"
 #include "coronet/endpoint/address.hpp"
 #include "coronet/endpoint/server_options.hpp"
 #include "coronet/endpoint/socket_options.hpp"
@@ -41,12 +44,18 @@ namespace coronet {
 namespace detail {
 
 // One open connection, as the server sees it: how to cancel its handler and how to close it.
+// The handler coroutine is spawned directly (no wrapper coroutine of its own: every suspended
+// frame costs an idle connection memory); its completion ends the session.
 struct server_session {
-  // Shared with the session's coroutine: the coroutine's cancellation state lives in the
-  // signal's memory, and the coroutine outlives this entry (it closes gracefully after it).
-  std::shared_ptr<asio::cancellation_signal> cancel_handler =
-      std::make_shared<asio::cancellation_signal>();
-  std::function<void()> close_now;
+  server_session() = default;
+  server_session(const server_session&) = delete;
+  server_session& operator=(const server_session&) = delete;
+  virtual ~server_session() = default;
+  virtual void close_now() = 0;
+
+  // The handler's cancellation state lives in this signal's memory. The session is destroyed
+  // by the handler's completion, after the handler's last frame is gone.
+  asio::cancellation_signal cancel_handler;
 };
 
 template <typename Protocol>
@@ -63,7 +72,7 @@ struct server_state {
 
   typename Protocol::acceptor acceptor;
   server_options options;
-  std::list<server_session> sessions;
+  std::list<std::unique_ptr<server_session>> sessions;
   std::size_t refusing = 0;
   bool stopping = false;
   asio::steady_timer slot_freed;  // Never expires; cancelled when a connection ends.
@@ -115,9 +124,9 @@ class basic_server {
   /// Closes the listener and every connection at once (use stop() for a graceful end).
   ~basic_server() {
     halt_accepting();
-    for (detail::server_session& session : state_->sessions) {
-      session.cancel_handler->emit(asio::cancellation_type::terminal);
-      session.close_now();
+    for (const auto& session : state_->sessions) {
+      session->cancel_handler.emit(asio::cancellation_type::terminal);
+      session->close_now();
     }
   }
 
@@ -151,16 +160,16 @@ class basic_server {
   void stop() {
     if (state_->stopping) return;
     halt_accepting();
-    for (detail::server_session& session : state_->sessions) {
-      session.cancel_handler->emit(asio::cancellation_type::terminal);
+    for (const auto& session : state_->sessions) {
+      session->cancel_handler.emit(asio::cancellation_type::terminal);
     }
     // A handler that ignores cancellation is closed at the deadline.
     if (state_->sessions.empty()) return;
     state_->drain_deadline.expires_after(state_->options.drain_timeout);
     state_->drain_deadline.async_wait([state = state_](std::error_code error) {
       if (error) return;
-      for (detail::server_session& session : state->sessions)
-        session.close_now();
+      for (const auto& session : state->sessions)
+        session->close_now();
     });
   }
 
@@ -192,7 +201,10 @@ class basic_server {
         co_await state->slot_freed.async_wait(detail::tuple_awaitable);
         continue;
       }
-      auto [error, socket] = co_await state->acceptor.async_accept(detail::tuple_awaitable);
+      // The accept operation's memory stays out of Asio's recycling cache: the new connection's
+      // first wait would take that block, larger than it needs, and hold it while idle.
+      auto [error, socket] = co_await state->acceptor.async_accept(
+          asio::bind_allocator(detail::plain_allocator<void>{}, detail::tuple_awaitable));
       if (state->stopping) break;
       if (error) {
         // Out of descriptors or memory: retrying at once would spin; back off up to 1 s.
@@ -208,20 +220,23 @@ class basic_server {
         refuse(state, codec, std::move(socket));
         continue;
       }
-      auto session = state->sessions.emplace(state->sessions.end());
-      // stop() cancels the session through this slot, which ends its handler.
-      asio::co_spawn(
-          state->acceptor.get_executor(),
-          run_session(state, handler, codec, std::move(socket), session, session->cancel_handler),
-          asio::bind_cancellation_slot(session->cancel_handler->slot(), asio::detached));
+      start_session(state, handler, codec, std::move(socket));
     }
   }
 
+  template <typename Codec>
+  struct session_entry final : detail::server_session {
+    session_entry(connection_type<Codec> accepted, const endpoint_type& remote)
+        : connection{std::move(accepted)}, peer{remote} {}
+    void close_now() override { connection.close(); }
+
+    connection_type<Codec> connection;
+    endpoint_type peer;  // For the log: a failed connection's socket no longer knows it.
+  };
+
   template <typename Codec, typename Handler>
-  static asio::awaitable<void> run_session(
-      state_ptr state, std::shared_ptr<Handler> handler, Codec codec, socket_type socket,
-      std::list<detail::server_session>::iterator session,
-      std::shared_ptr<asio::cancellation_signal> /*keep alive*/) {
+  static void start_session(const state_ptr& state, const std::shared_ptr<Handler>& handler,
+                            const Codec& codec, socket_type socket) {
     const server_options& options = state->options;
     std::error_code ignored;
     const endpoint_type peer = socket.remote_endpoint(ignored);
@@ -229,30 +244,53 @@ class basic_server {
       state->log(log_level::warning,
                  to_string(peer) + ": socket options not applied: " + error.message());
     }
-    connection_type<Codec> connection{std::move(socket), std::move(codec), options.connection};
-    session->close_now = [&connection] { connection.close(); };
-
-    // The handler runs in this coroutine (no frame of its own to spawn per connection).
-    std::exception_ptr failure;
+    auto entry = std::make_unique<session_entry<Codec>>(
+        connection_type<Codec>{std::move(socket), codec, options.connection}, peer);
+    session_entry<Codec>& session = *entry;
+    const auto position = state->sessions.insert(state->sessions.end(), std::move(entry));
+    asio::awaitable<void> run;
     try {
-      co_await (*handler)(connection);
+      run = (*handler)(session.connection);  // Only a handler that is not a coroutine can throw.
     } catch (...) {
-      failure = std::current_exception();
+      end_session<Codec>(state, position, std::current_exception());
+      return;
     }
-    // After a stop() the rest must still run: forget that cancellation.
-    co_await asio::this_coro::reset_cancellation_state();
+    // stop() cancels the handler through the session's signal.
+    asio::co_spawn(
+        state->acceptor.get_executor(), std::move(run),
+        asio::bind_cancellation_slot(session.cancel_handler.slot(),
+                                     [state, handler, position](std::exception_ptr failure) {
+                                       end_session<Codec>(state, position, failure);
+                                     }));
+  }
+
+  // The handler returned or threw. Its slot frees now; the graceful close that follows (send
+  // the queue, half-close, wait for the peer's close) is bounded by drain_timeout on its own.
+  template <typename Codec>
+  static void end_session(const state_ptr& state,
+                          std::list<std::unique_ptr<detail::server_session>>::iterator position,
+                          const std::exception_ptr& failure) {
+    const std::unique_ptr<detail::server_session> owned = std::move(*position);
+    state->sessions.erase(position);
+    auto& session = static_cast<session_entry<Codec>&>(*owned);
     if (failure && !state->stopping) {
-      state->log(log_level::error,
-                 to_string(peer) + ": handler failed: " + detail::describe_exception(failure));
-    } else if (const std::error_code error = connection.error()) {
-      state->log(log_level::info, to_string(peer) + ": connection ended: " + error.message());
+      state->log(log_level::error, to_string(session.peer) +
+                                       ": handler failed: " + detail::describe_exception(failure));
+    } else if (const std::error_code error = session.connection.error()) {
+      state->log(log_level::info,
+                 to_string(session.peer) + ": connection ended: " + error.message());
     }
-    // The slot frees as soon as the handler is done; the graceful close that follows (send the
-    // queue, half-close, wait for the peer's close) is bounded by drain_timeout on its own.
-    state->sessions.erase(session);
     state->slot_freed.cancel();
     if (state->stopping && state->sessions.empty()) state->drain_deadline.cancel();
-    co_await connection.close_gracefully(options.drain_timeout);
+    asio::co_spawn(state->acceptor.get_executor(),
+                   close_gracefully(std::move(session.connection), state->options.drain_timeout),
+                   asio::detached);
+  }
+
+  template <typename Codec>
+  static asio::awaitable<void> close_gracefully(connection_type<Codec> connection,
+                                                std::chrono::milliseconds drain_timeout) {
+    co_await connection.close_gracefully(drain_timeout);
   }
 
   template <typename Codec>

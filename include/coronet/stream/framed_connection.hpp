@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
+#include <optional>
 #include <span>
 #include <system_error>
 #include <utility>
@@ -204,30 +205,35 @@ class framed_connection {
     return failure ? failure : make_error_code(errc::connection_closed);
   }
 
-  // The one read path: decode what is buffered, read more only when nothing decodes.
-  static asio::awaitable<read_result<message_type>> read_next(state_ptr core) {
+  // The one read path: decode what is buffered, read more only when nothing decodes. The
+  // decoding runs inside the core's read loop, so a read() is one coroutine frame.
+  static asio::awaitable<read_result<message_type>> read_next(const state_ptr& core) {
     using result = read_result<message_type>;
-    detail::read_buffer& input = core->input();
-    input.consume(std::exchange(core->consume_before_read, 0));
-    core->begin_read_call();
-    while (true) {
-      auto decoded = core->end_of_stream ? core->codec.decode_eof(input.readable())
-                                         : core->codec.decode(input.readable());
-      if (decoded.has_message()) {
-        core->consume_before_read = decoded.consumed();
-        co_return result::of(std::move(decoded).message());
-      }
-      input.consume(decoded.consumed());
-      if (decoded.has_error()) {
-        if (!decoded.recoverable()) core->fail(decoded.error());
-        co_return result::failure(decoded.error(), decoded.reason(), decoded.recoverable());
-      }
-      if (core->end_of_stream) co_return result::failure(asio::error::eof);
-      if (const std::error_code error = co_await core->read_some()) {
-        if (error != asio::error::eof) co_return result::failure(error);
-        core->end_of_stream = true;
-      }
-    }
+    return core->read_until(
+        [core, first = true](std::error_code read_error) mutable -> std::optional<result> {
+          detail::read_buffer& input = core->input();
+          if (std::exchange(first, false)) {
+            input.consume(std::exchange(core->consume_before_read, 0));
+            core->begin_read_call();
+          } else if (read_error == asio::error::eof) {
+            core->end_of_stream = true;
+          } else if (read_error) {
+            return result::failure(read_error);
+          }
+          auto decoded = core->end_of_stream ? core->codec.decode_eof(input.readable())
+                                             : core->codec.decode(input.readable());
+          if (decoded.has_message()) {
+            core->consume_before_read = decoded.consumed();
+            return result::of(std::move(decoded).message());
+          }
+          input.consume(decoded.consumed());
+          if (decoded.has_error()) {
+            if (!decoded.recoverable()) core->fail(decoded.error());
+            return result::failure(decoded.error(), decoded.reason(), decoded.recoverable());
+          }
+          if (core->end_of_stream) return result::failure(asio::error::eof);
+          return std::nullopt;  // Read more.
+        });
   }
 
   // The one write path: encode into the queue (whole or not at all) and start the writer.
