@@ -19,6 +19,7 @@
 #include <asio/cancellation_signal.hpp>
 #include <asio/error.hpp>
 #include <asio/experimental/as_tuple.hpp>
+#include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
@@ -26,6 +27,7 @@
 #include <cstdint>
 #include <tuple>
 
+#include "coronet/detail/deadline_service.hpp"
 #include "coronet/detail/read_buffer.hpp"
 #include "coronet/detail/sendfile.hpp"
 #include "coronet/error.hpp"
@@ -37,14 +39,16 @@ namespace coronet::detail {
 inline constexpr auto tuple_awaitable = asio::experimental::as_tuple(asio::use_awaitable);
 
 template <typename Stream>
-class connection_core : public std::enable_shared_from_this<connection_core<Stream>> {
+class connection_core : public std::enable_shared_from_this<connection_core<Stream>>,
+                        private deadline_entry {
  public:
   using clock = std::chrono::steady_clock;
 
   connection_core(Stream stream, const connection_options& options)
-      : stream_{std::move(stream)},
+      : deadline_entry{&on_deadline},
+        stream_{std::move(stream)},
         options_{options},
-        watchdog_{stream_.get_executor()},
+        deadlines_{&deadline_service::of(stream_.get_executor())},
         last_receive_{clock::now()} {
     if constexpr (socket_stream<Stream>) {
       // read_some() first tries the socket without waiting (see there); async operations are
@@ -53,6 +57,8 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
       stream_.non_blocking(true, ignored);
     }
   }
+
+  ~connection_core() { deadlines_->cancel(*this); }
 
   Stream& stream() noexcept { return stream_; }
   const connection_options& options() const noexcept { return options_; }
@@ -195,7 +201,8 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
     closed_ = true;
     std::error_code ignored;
     stream_.close(ignored);
-    watchdog_.cancel();
+    deadlines_->cancel(*this);
+    watchdog_expiry_ = clock::time_point::max();
     wake_waiters();
     pending_.clear();
   }
@@ -352,18 +359,30 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
     wake_waiters();
   }
 
-  // The watchdog is one timer per connection. Deadlines change on every read (a plain store);
+  // The watchdog is this connection's place in its context's deadline_service. Deadlines
+  // change on every read (a plain store); the watchdog is queued again only when a deadline
+  // moves earlier than where it waits, and otherwise wakes at most once per timeout period,
+  // re-checks and waits again.
   // the timer is re-armed only when a deadline moves earlier than its expiry, and otherwise
   // wakes at most once per timeout period, re-checks and sleeps again.
   void arm_watchdog(clock::time_point deadline) {
-    if (closed_ || (watchdog_armed_ && watchdog_.expiry() <= deadline)) return;
-    watchdog_armed_ = true;
-    watchdog_.expires_at(deadline);
-    watchdog_.async_wait([self = this->shared_from_this()](std::error_code error) {
-      if (error == asio::error::operation_aborted) return;  // Re-armed or closed.
-      self->watchdog_armed_ = false;
-      self->on_watchdog();
-    });
+    if (closed_ || watchdog_expiry_ <= deadline) return;
+    watchdog_expiry_ = deadline;
+    deadlines_->schedule(*this, deadline, stream_.get_executor());
+  }
+
+  // Called by the deadline service, possibly on another thread and with the service locked:
+  // hands the check to this connection's executor. The reference taken here must not be the
+  // last one dropped under that lock (the destructor takes it too), so it travels with the post.
+  static void on_deadline(deadline_entry& entry) {
+    auto& self = static_cast<connection_core&>(entry);
+    if (auto alive = self.weak_from_this().lock()) {
+      const auto executor = alive->stream_.get_executor();
+      asio::post(executor, [alive = std::move(alive)] {
+        alive->watchdog_expiry_ = clock::time_point::max();
+        alive->on_watchdog();
+      });
+    }
   }
 
   void on_watchdog() {
@@ -393,8 +412,10 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   std::size_t handed_over_ = 0;  // Bytes of sending_ the stream has taken so far.
   bool writing_ = false;
 
-  asio::steady_timer watchdog_;
-  bool watchdog_armed_ = false;
+  deadline_service* deadlines_;
+  // Where the watchdog waits, as this connection knows it (the service's copy is under its
+  // lock): max() while not queued or once it has fired.
+  clock::time_point watchdog_expiry_ = clock::time_point::max();
   // Writers waiting for room (or for the queue to drain) wait on this timer, which never
   // expires: progress, failure or close cancels it. Made on first use: most connections never
   // wait, and an idle one should not pay for it.
