@@ -78,6 +78,8 @@ struct server_state {
   asio::steady_timer slot_freed;  // Never expires; cancelled when a connection ends.
   asio::steady_timer drain_deadline;
   ino_t unix_socket_inode = 0;  // To remove only our own socket file at stop.
+  // The handler object, alive while any session (which holds this state) may still run it.
+  std::shared_ptr<void> handler;
 };
 
 // Refusals in flight at once; past this, connections over the limit are closed without a word.
@@ -142,10 +144,9 @@ class basic_server {
   void serve(Codec codec, Handler handler) {
     static_assert(std::is_invocable_v<Handler&, connection_type<Codec>&>,
                   "a handler is called as handler(connection&) and returns asio::awaitable<void>");
-    asio::co_spawn(
-        state_->acceptor.get_executor(),
-        accept_loop(state_, std::make_shared<Handler>(std::move(handler)), std::move(codec)),
-        asio::detached);
+    asio::co_spawn(state_->acceptor.get_executor(),
+                   accept_loop(state_, keep_handler(std::move(handler)), std::move(codec)),
+                   asio::detached);
   }
 
   /// The bound address (with the real port when options.port was 0).
@@ -189,9 +190,18 @@ class basic_server {
     }
   }
 
+  // The handler lives in the shared state: sessions keep that alive anyway, so their completion
+  // handlers (which every connection's coroutine stores) need not carry a reference of their own.
+  template <typename Handler>
+  Handler* keep_handler(Handler handler) {
+    auto owned = std::make_shared<Handler>(std::move(handler));
+    Handler* raw = owned.get();
+    state_->handler = std::move(owned);
+    return raw;
+  }
+
   template <typename Codec, typename Handler>
-  static asio::awaitable<void> accept_loop(state_ptr state, std::shared_ptr<Handler> handler,
-                                           Codec codec) {
+  static asio::awaitable<void> accept_loop(state_ptr state, Handler* handler, Codec codec) {
     using namespace std::chrono_literals;
     const server_options& options = state->options;
     std::chrono::milliseconds backoff{0};
@@ -235,8 +245,8 @@ class basic_server {
   };
 
   template <typename Codec, typename Handler>
-  static void start_session(const state_ptr& state, const std::shared_ptr<Handler>& handler,
-                            const Codec& codec, socket_type socket) {
+  static void start_session(const state_ptr& state, Handler* handler, const Codec& codec,
+                            socket_type socket) {
     const server_options& options = state->options;
     std::error_code ignored;
     const endpoint_type peer = socket.remote_endpoint(ignored);
@@ -256,12 +266,11 @@ class basic_server {
       return;
     }
     // stop() cancels the handler through the session's signal.
-    asio::co_spawn(
-        state->acceptor.get_executor(), std::move(run),
-        asio::bind_cancellation_slot(session.cancel_handler.slot(),
-                                     [state, handler, position](std::exception_ptr failure) {
-                                       end_session<Codec>(state, position, failure);
-                                     }));
+    asio::co_spawn(state->acceptor.get_executor(), std::move(run),
+                   asio::bind_cancellation_slot(session.cancel_handler.slot(),
+                                                [state, position](std::exception_ptr failure) {
+                                                  end_session<Codec>(state, position, failure);
+                                                }));
   }
 
   // The handler returned or threw. Its slot frees now; the graceful close that follows (send
