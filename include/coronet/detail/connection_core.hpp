@@ -410,7 +410,6 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   std::string pending_;          // Encoded, waiting for the current send to finish.
   std::string sending_;          // The batch being written; untouched until it completes.
   std::size_t handed_over_ = 0;  // Bytes of sending_ the stream has taken so far.
-  bool writing_ = false;
 
   deadline_service* deadlines_;
   // Where the watchdog waits, as this connection knows it (the service's copy is under its
@@ -427,10 +426,12 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   clock::time_point read_call_deadline_ = clock::time_point::max();
   clock::time_point read_deadline_ = clock::time_point::max();
   clock::time_point write_deadline_ = clock::time_point::max();
-  bool reading_ = false;
-  bool read_timed_out_ = false;
 
   std::error_code failure_;
+  // The flags together, after the rest: every connection holds them, padding included.
+  bool writing_ = false;
+  bool reading_ = false;
+  bool read_timed_out_ = false;
   bool closed_ = false;
 };
 

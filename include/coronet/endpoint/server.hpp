@@ -27,6 +27,7 @@
 #include <asio/ip/tcp.hpp>
 #include <asio/ip/v6_only.hpp>
 #include <asio/local/stream_protocol.hpp>
+#include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 
@@ -144,9 +145,9 @@ class basic_server {
   void serve(Codec codec, Handler handler) {
     static_assert(std::is_invocable_v<Handler&, connection_type<Codec>&>,
                   "a handler is called as handler(connection&) and returns asio::awaitable<void>");
-    asio::co_spawn(state_->acceptor.get_executor(),
-                   accept_loop(state_, keep_handler(std::move(handler)), std::move(codec)),
-                   asio::detached);
+    auto loop = std::make_shared<accept_loop<Codec, Handler>>(
+        state_, keep_handler(std::move(handler)), std::move(codec));
+    asio::post(state_->acceptor.get_executor(), [loop] { loop->accept_next(); });
   }
 
   /// The bound address (with the real port when options.port was 0).
@@ -200,39 +201,62 @@ class basic_server {
     return raw;
   }
 
+  // Accepts connections until stop(). Plain completion handlers rather than a coroutine: every
+  // accept would otherwise leave a coroutine frame in Asio's per-thread recycling cache, where
+  // the new connection's handler frame, which needs less, would take it and keep it while idle.
   template <typename Codec, typename Handler>
-  static asio::awaitable<void> accept_loop(state_ptr state, Handler* handler, Codec codec) {
-    using namespace std::chrono_literals;
-    const server_options& options = state->options;
-    std::chrono::milliseconds backoff{0};
-    while (!state->stopping) {
+  struct accept_loop : std::enable_shared_from_this<accept_loop<Codec, Handler>> {
+    accept_loop(state_ptr server, Handler* handler_object, Codec connection_codec)
+        : state{std::move(server)},
+          handler{handler_object},
+          codec{std::move(connection_codec)},
+          pause{state->acceptor.get_executor()} {}
+
+    void accept_next() {
+      if (state->stopping) return;
+      const server_options& options = state->options;
       if (state->sessions.size() >= options.max_connections &&
           options.when_full == overload_policy::pause_accepting) {
-        co_await state->slot_freed.async_wait(detail::tuple_awaitable);
-        continue;
+        state->slot_freed.async_wait(
+            [self = this->shared_from_this()](std::error_code) { self->accept_next(); });
+        return;
       }
-      // The accept operation's memory stays out of Asio's recycling cache: the new connection's
-      // first wait would take that block, larger than it needs, and hold it while idle.
-      auto [error, socket] = co_await state->acceptor.async_accept(
-          asio::bind_allocator(detail::plain_allocator<void>{}, detail::tuple_awaitable));
-      if (state->stopping) break;
+      // The accept operation's memory stays out of the recycling cache too (see above).
+      state->acceptor.async_accept(asio::bind_allocator(
+          detail::plain_allocator<void>{},
+          [self = this->shared_from_this()](std::error_code error, socket_type socket) {
+            self->accepted(error, std::move(socket));
+          }));
+    }
+
+    void accepted(std::error_code error, socket_type socket) {
+      using namespace std::chrono_literals;
+      if (state->stopping) return;
       if (error) {
         // Out of descriptors or memory: retrying at once would spin; back off up to 1 s.
         backoff = std::min<std::chrono::milliseconds>(std::max(backoff * 2, 10ms), 1s);
         state->log(log_level::error, "accept failed: " + error.message() + "; retrying in " +
                                          std::to_string(backoff.count()) + " ms");
-        asio::steady_timer pause{state->acceptor.get_executor(), backoff};
-        co_await pause.async_wait(detail::tuple_awaitable);
-        continue;
+        pause.expires_after(backoff);
+        pause.async_wait(
+            [self = this->shared_from_this()](std::error_code) { self->accept_next(); });
+        return;
       }
       backoff = 0ms;
-      if (state->sessions.size() >= options.max_connections) {
+      if (state->sessions.size() >= state->options.max_connections) {
         refuse(state, codec, std::move(socket));
-        continue;
+      } else {
+        start_session(state, handler, codec, std::move(socket));
       }
-      start_session(state, handler, codec, std::move(socket));
+      accept_next();
     }
-  }
+
+    state_ptr state;
+    Handler* handler;
+    Codec codec;
+    std::chrono::milliseconds backoff{0};
+    asio::steady_timer pause;  // The back-off after a failed accept.
+  };
 
   template <typename Codec>
   struct session_entry final : detail::server_session {
