@@ -96,38 +96,33 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
     if (forwarding) {
       caller.slot().assign([this](asio::cancellation_type type) { read_cancel_.emit(type); });
     }
-    auto done = attempt(std::error_code{});
-    while (!done) {
-      std::error_code error = begin_read();
-      std::size_t count = 0;
-      std::size_t offered = 0;
+    std::error_code error;
+    while (true) {
+      if (auto done = attempt(error)) {
+        if (forwarding) caller.slot().clear();
+        co_return std::move(*done);
+      }
+      error = begin_read();
       while (!error) {
         if constexpr (socket_stream<Stream>) {
+          // Nothing buffered: take what the socket has without waiting; if it has nothing,
+          // wait for readability holding no buffer, so an idle connection costs no buffer.
           if (input_.empty()) {
-            // Nothing buffered: take what the socket has without waiting; if it has nothing,
-            // wait for readability holding no buffer, so an idle connection costs no buffer.
-            const std::span<char> space = input_.prepare(next_read_size_);
-            offered = space.size();
-            count = stream_.read_some(asio::buffer(space.data(), space.size()), error);
-            if (count > 0 || error != asio::error::would_block) break;
-            input_.release();
+            if (read_now(error)) break;
             std::tie(error) = co_await stream_.async_wait(
                 Stream::wait_read,
                 asio::bind_cancellation_slot(read_cancel_.slot(), tuple_awaitable));
             continue;
           }
         }
-        const std::span<char> space = input_.prepare(next_read_size_);
-        offered = space.size();
+        std::size_t count = 0;
         std::tie(error, count) = co_await stream_.async_read_some(
-            asio::buffer(space.data(), space.size()),
-            asio::bind_cancellation_slot(read_cancel_.slot(), tuple_awaitable));
+            read_space(), asio::bind_cancellation_slot(read_cancel_.slot(), tuple_awaitable));
+        error = end_read(error, count);
         break;
       }
-      done = attempt(end_read(error, count, offered));
+      reading_ = false;
     }
-    if (forwarding) caller.slot().clear();
-    co_return std::move(*done);
   }
 
   /// Reads once from the stream into the read buffer (see read_until).
@@ -208,6 +203,19 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   }
 
  private:
+  // The connection is about to wait for its peer with nothing buffered: it holds no buffer
+  // while it waits (buffers grow again with the next burst; reallocating one per burst costs
+  // far less than the system calls the burst takes).
+  void release_buffers() noexcept {
+    input_.release();
+    if (!writing_ && pending_.empty()) release_send_buffers();
+  }
+
+  void release_send_buffers() noexcept {
+    std::string{}.swap(pending_);
+    std::string{}.swap(sending_);
+  }
+
   void wake_waiters() {
     if (waiting_ > 0) room_->cancel();
   }
@@ -226,15 +234,36 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
     return {};
   }
 
-  // A read from the stream ended with `count` bytes in the `offered` space, or with `error`.
-  std::error_code end_read(std::error_code error, std::size_t count, std::size_t offered) {
-    reading_ = false;
+  // The free space a read fills: next_read_size_ bytes (reads that fill it ask for more next
+  // time, up to max_read_size).
+  asio::mutable_buffer read_space() {
+    const std::span<char> space = input_.prepare(next_read_size_);
+    offered_ = space.size();
+    return asio::buffer(space.data(), space.size());
+  }
+
+  // A non-blocking read (the socket is in non-blocking mode). Returns false if it would block:
+  // the caller waits for readability, holding no buffer meanwhile. Plain function, not part of
+  // the coroutine: what it keeps on the stack takes no room in the frame an idle connection holds.
+  bool read_now(std::error_code& error) {
+    const std::size_t count = stream_.read_some(read_space(), error);
+    if (count == 0 && error == asio::error::would_block) {
+      error = {};
+      release_buffers();
+      return false;
+    }
+    error = end_read(error, count);
+    return true;
+  }
+
+  // A read from the stream ended with `count` bytes, or with `error`.
+  std::error_code end_read(std::error_code error, std::size_t count) {
     if (count > 0) {
       input_.commit(count);
       last_receive_ = clock::now();
       start_message_clock();
-      // Reads that fill the buffer ask for more next time, up to max_read_size.
-      if (count == offered) next_read_size_ = std::min(next_read_size_ * 2, options_.max_read_size);
+      if (count == offered_)
+        next_read_size_ = std::min(next_read_size_ * 2, options_.max_read_size);
       return {};
     }
     if (failure_) return failure_;
@@ -355,6 +384,8 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
       if (!closed_) fail(error);  // After close(), an aborted write is expected, not a failure.
     } else if (!pending_.empty() && is_open()) {
       start_send();
+    } else if (reading_ && input_.empty()) {
+      release_send_buffers();  // Sent everything and waiting for the peer: idle.
     }
     wake_waiters();
   }
@@ -406,6 +437,7 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   connection_options options_;
   read_buffer input_;
   std::size_t next_read_size_ = 4096;
+  std::size_t offered_ = 0;  // The size of the space the read in progress fills.
 
   std::string pending_;          // Encoded, waiting for the current send to finish.
   std::string sending_;          // The batch being written; untouched until it completes.
