@@ -49,6 +49,15 @@ class chat_room {
       }
       if (*line == "exit") break;
       const std::string text = "[" + self->name + "] " + std::string{*line};
+      // A line the codec cannot frame again ("x\r", decoded from "x\r\r\n": a trailing '\r'
+      // would not survive the trip) would be refused by every member's queue in silence: say
+      // so to its sender instead.
+      std::string frame;
+      if (const std::error_code error = connection.codec().encode(text, frame)) {
+        const std::string reply = "error: " + error.message() + " (not relayed)";
+        co_await connection.write(reply);
+        continue;
+      }
       co_await broadcast(self, text);
     }
     co_await leave(self);

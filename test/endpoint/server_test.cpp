@@ -220,7 +220,7 @@ TEST_CASE("a peer resetting mid-line ends only its own connection") {
   });
 }
 
-TEST_CASE("a client that never reads is dropped by the disconnect policy; others are served") {
+TEST_CASE("a client that never reads is dropped by the disconnect policy, and others are served") {
   run_async([](asio::io_context& io) -> asio::awaitable<void> {
     log_recorder log;
     tcp_server server{io,

@@ -154,7 +154,13 @@ def probe_03_crlf_and_nul(scope):
     sender.send(b"crlf\r\nnul\x00byte\r\n")
     receiver.expect_line("[%s] crlf" % sender.name)
     receiver.expect_line(("[%s] nul\x00byte" % sender.name).encode())
-    record(cases=len(cases) + 1, prompt_ms=echo_answers_promptly(scope, server))
+    # The chat cannot relay "x\r" either: its sender is told, the others hear nothing of it.
+    sender.send(b"two cr\r\r\nafter\n")
+    reply = sender.read_line()
+    check(reply is not None and reply.startswith(b"error: ") and reply.endswith(b"(not relayed)"),
+          "chat answered a line ending in CR CR LF with %r" % (reply,))
+    receiver.expect_line("[%s] after" % sender.name)
+    record(cases=len(cases) + 2, prompt_ms=echo_answers_promptly(scope, server))
 
 
 # ---- 4. a byte at a time; 1,000 lines in one write ---------------------------------------------

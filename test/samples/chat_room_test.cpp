@@ -214,6 +214,29 @@ TEST_CASE("chat room answers a line that is not UTF-8 with an error to its sende
   });
 }
 
+TEST_CASE("chat room tells the sender of a line it cannot relay, and relays the next one") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    room_type room{coronet::send_queue_policy::disconnect};
+    auto alice = join(io, room, "alice");
+    auto bob = join(io, room, "bob");
+    co_await settle();
+
+    // "x\r\r\n" decodes to "x\r" (CRLF tolerance), which no line can carry back out.
+    co_await asio::async_write(alice->client.stream(), asio::buffer(std::string{"x\r\r\n"}),
+                               asio::use_awaitable);
+    const std::string reply = co_await next_line(alice->client);
+    CHECK(reply.starts_with("error: "));
+    CHECK(reply.ends_with("(not relayed)"));
+    const std::string at_bob = co_await next_line(bob->client, 50ms);
+    CHECK(at_bob == "<timeout>");
+
+    co_await alice->client.write("fine again");
+    const std::string relayed = co_await next_line(bob->client);
+    CHECK(relayed == "[alice] fine again");
+    co_await leave_all(*alice, *bob);
+  });
+}
+
 TEST_CASE("chat room with the disconnect policy drops a member that never reads") {
   run_async([](asio::io_context& io) -> asio::awaitable<void> {
     room_type room{coronet::send_queue_policy::disconnect};

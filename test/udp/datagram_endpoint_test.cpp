@@ -201,7 +201,7 @@ TEST_CASE(
   });
 }
 
-TEST_CASE("a datagram that is not UTF-8 is rejected and counted; the endpoint keeps serving") {
+TEST_CASE("a datagram that is not UTF-8 is rejected and counted, and the endpoint keeps serving") {
   run_async([](asio::io_context& io) -> asio::awaitable<void> {
     udp_endpoint<> receiver{io};
     udp_endpoint<> sender{io, {}, binary_codec()};
@@ -308,7 +308,7 @@ TEST_CASE("cancelling the caller ends a receive with operation_aborted, with or 
   });
 }
 
-TEST_CASE("one coroutine receives at a time; closing ends a pending receive") {
+TEST_CASE("one coroutine receives at a time, and closing ends a pending receive") {
   run_async([](asio::io_context& io) -> asio::awaitable<void> {
     auto receiver = std::make_unique<udp_endpoint<>>(io);
     std::optional<std::error_code> first;

@@ -67,6 +67,13 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   /// The first error that ended the connection (empty while it is usable).
   std::error_code failure() const noexcept { return failure_; }
   bool is_open() const noexcept { return !failure_ && !closed_; }
+  /// Heap bytes the read buffer and the send queue's strings hold now (not what they contain).
+  std::size_t buffer_capacity() const noexcept {
+    const auto heap = [](const std::string& text) {
+      return text.capacity() > std::string{}.capacity() ? text.capacity() : 0;
+    };
+    return input_.capacity() + heap(pending_) + heap(sending_);
+  }
   std::size_t queued_bytes() const noexcept {
     return pending_.size() + sending_.size() - handed_over_;
   }
@@ -112,6 +119,7 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
             std::tie(error) = co_await stream_.async_wait(
                 Stream::wait_read,
                 asio::bind_cancellation_slot(read_cancel_.slot(), tuple_awaitable));
+            waiting_readable_ = false;
             continue;
           }
         }
@@ -203,17 +211,32 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   }
 
  private:
-  // The connection is about to wait for its peer with nothing buffered: it holds no buffer
-  // while it waits (buffers grow again with the next burst; reallocating one per burst costs
-  // far less than the system calls the burst takes).
-  void release_buffers() noexcept {
-    input_.release();
-    if (!writing_ && pending_.empty()) release_send_buffers();
+  // Buffers up to small_buffer_size are given back as soon as the connection waits for its
+  // peer, so an idle connection holds none (reallocating a small one per burst costs far less
+  // than the burst's system calls). Larger ones, which a busy connection would otherwise
+  // reallocate and grow again on every burst, go once it has been quiet for large_buffer_linger.
+  static constexpr std::size_t small_buffer_size = 4096;
+  static constexpr std::chrono::seconds large_buffer_linger{1};
+
+  // Only while waiting for readability (no read holds the input buffer) with nothing to send.
+  void release_buffers(bool large_ones_too) noexcept {
+    if (large_ones_too || input_.capacity() <= small_buffer_size) input_.release();
+    if (writing_ || !pending_.empty()) return;
+    if (large_ones_too || pending_.capacity() <= small_buffer_size) std::string{}.swap(pending_);
+    if (large_ones_too || sending_.capacity() <= small_buffer_size) std::string{}.swap(sending_);
   }
 
-  void release_send_buffers() noexcept {
-    std::string{}.swap(pending_);
-    std::string{}.swap(sending_);
+  bool holds_large_buffers() const noexcept {
+    return input_.capacity() > small_buffer_size || pending_.capacity() > small_buffer_size ||
+           sending_.capacity() > small_buffer_size;
+  }
+
+  // The connection has nothing to do until its peer sends: give back what it need not hold.
+  void on_quiet() {
+    release_buffers(false);
+    if (holds_large_buffers()) {
+      arm_watchdog(std::max(last_receive_, last_sent_) + large_buffer_linger);
+    }
   }
 
   void wake_waiters() {
@@ -249,7 +272,8 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
     const std::size_t count = stream_.read_some(read_space(), error);
     if (count == 0 && error == asio::error::would_block) {
       error = {};
-      release_buffers();
+      waiting_readable_ = true;
+      on_quiet();
       return false;
     }
     error = end_read(error, count);
@@ -384,8 +408,9 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
       if (!closed_) fail(error);  // After close(), an aborted write is expected, not a failure.
     } else if (!pending_.empty() && is_open()) {
       start_send();
-    } else if (reading_ && input_.empty()) {
-      release_send_buffers();  // Sent everything and waiting for the peer: idle.
+    } else if (waiting_readable_) {
+      last_sent_ = clock::now();
+      on_quiet();  // Sent everything and waiting for the peer.
     }
     wake_waiters();
   }
@@ -394,8 +419,6 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   // change on every read (a plain store); the watchdog is queued again only when a deadline
   // moves earlier than where it waits, and otherwise wakes at most once per timeout period,
   // re-checks and waits again.
-  // the timer is re-armed only when a deadline moves earlier than its expiry, and otherwise
-  // wakes at most once per timeout period, re-checks and sleeps again.
   void arm_watchdog(clock::time_point deadline) {
     if (closed_ || watchdog_expiry_ <= deadline) return;
     watchdog_expiry_ = deadline;
@@ -428,6 +451,15 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
       read_cancel_.emit(asio::cancellation_type::terminal);
     }
     clock::time_point next = clock::time_point::max();
+    if (waiting_readable_ && !read_timed_out_ && holds_large_buffers()) {
+      const clock::time_point quiet_until =
+          std::max(last_receive_, last_sent_) + large_buffer_linger;
+      if (now >= quiet_until) {
+        release_buffers(true);
+      } else {
+        next = quiet_until;
+      }
+    }
     if (reading_ && !read_timed_out_) next = std::min(next, read_deadline_);
     if (writing_) next = std::min(next, write_deadline_);
     if (next != clock::time_point::max()) arm_watchdog(next);
@@ -455,6 +487,7 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   asio::cancellation_signal read_cancel_;
 
   clock::time_point last_receive_;
+  clock::time_point last_sent_;  // When the last batch was sent (taken only when idle follows).
   clock::time_point read_call_deadline_ = clock::time_point::max();
   clock::time_point read_deadline_ = clock::time_point::max();
   clock::time_point write_deadline_ = clock::time_point::max();
@@ -465,6 +498,7 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   bool reading_ = false;
   bool read_timed_out_ = false;
   bool closed_ = false;
+  bool waiting_readable_ = false;  // A read waits for readability, holding no buffer.
 };
 
 }  // namespace coronet::detail

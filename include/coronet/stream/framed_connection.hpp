@@ -147,6 +147,12 @@ class framed_connection {
   /// a fatal codec error); empty while it is open or after a plain close().
   std::error_code error() const noexcept { return core_->failure(); }
 
+  /// Memory the connection's buffers hold now (read buffer and send queue), in bytes: 0 while
+  /// it waits idle. Buffers up to 4 KiB are given back as soon as it waits for its peer with
+  /// nothing to send; larger ones (kept through a busy period, not regrown every burst) once it
+  /// has been quiet for a second.
+  std::size_t buffer_capacity() const noexcept { return core_->buffer_capacity(); }
+
   /// Bytes queued and not yet handed to the operating system.
   std::size_t queued_bytes() const noexcept { return core_->queued_bytes(); }
 

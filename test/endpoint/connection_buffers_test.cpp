@@ -1,0 +1,72 @@
+// What an idle connection holds: no buffer once it waits for its peer; buffers grown by a burst
+// stay through the busy period and are given back after a quiet second.
+#include <asio/steady_timer.hpp>
+#include <catch2/catch.hpp>
+#include <coronet/coronet.hpp>
+#include <string>
+
+#include "../support/async_test.hpp"
+
+using namespace std::chrono_literals;
+using coronet::line_codec;
+using coronet::tcp_server;
+using coronet_test::run_async;
+
+namespace {
+
+asio::awaitable<void> sleep_for(std::chrono::milliseconds duration) {
+  asio::steady_timer timer{co_await asio::this_coro::executor, duration};
+  co_await timer.async_wait(asio::use_awaitable);
+}
+
+// Sends `line` and returns the echo's size (0 if none came).
+template <typename Connection>
+asio::awaitable<std::size_t> echo_size(Connection& conn, const std::string& line) {
+  co_await conn.write(line);
+  auto echo = co_await conn.read();
+  co_return echo ? echo->size() : 0;
+}
+
+}  // namespace
+
+TEST_CASE("an idle connection holds no buffer, and a burst's large buffers go after a quiet second") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    using server_connection = tcp_server::connection_type<line_codec>;
+    server_connection* served = nullptr;
+    tcp_server server{io, {.port = 0}};
+    server.serve<line_codec>([&served](server_connection& conn) -> asio::awaitable<void> {
+      served = &conn;
+      while (auto line = co_await conn.read())
+        co_await conn.write(*line);
+      served = nullptr;
+    });
+    auto client =
+        co_await coronet::connect("127.0.0.1", server.local_endpoint().port(), {.timeout = 2s});
+
+    const std::size_t small = co_await echo_size(client, "small");
+    CHECK(small == 5);
+    co_await sleep_for(50ms);
+    REQUIRE(served != nullptr);
+    CHECK(served->buffer_capacity() == 0);
+
+    const std::string burst(60'000, 'x');  // Under line_codec's 64 KiB default limit.
+    const std::size_t large = co_await echo_size(client, burst);
+    CHECK(large == burst.size());
+    co_await sleep_for(50ms);
+    REQUIRE(served != nullptr);
+    const std::size_t after_burst = served->buffer_capacity();
+    CHECK(after_burst > 4096);  // Kept while the connection may still be busy.
+
+    std::size_t held = after_burst;
+    for (int wait = 0; wait < 60 && held != 0 && served != nullptr; ++wait) {  // At most 3 s.
+      co_await sleep_for(50ms);
+      held = served != nullptr ? served->buffer_capacity() : 0;
+    }
+    REQUIRE(served != nullptr);
+    CHECK(held == 0);
+
+    // And it still works after giving them back.
+    const std::size_t again = co_await echo_size(client, burst);
+    CHECK(again == burst.size());
+  });
+}
