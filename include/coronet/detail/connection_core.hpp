@@ -112,22 +112,22 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
       error = begin_read();
       while (!error) {
         if constexpr (socket_stream<Stream>) {
-          // Nothing buffered: take what the socket has without waiting; if it has nothing,
-          // wait for readability holding no buffer, so an idle connection costs no buffer.
-          if (input_.empty()) {
-            if (read_now(error)) break;
-            std::tie(error) = co_await stream_.async_wait(
-                Stream::wait_read,
-                asio::bind_cancellation_slot(read_cancel_.slot(), tuple_awaitable));
-            waiting_readable_ = false;
-            continue;
-          }
+          // Take what the socket has without waiting; if it has nothing, wait for readability
+          // holding no buffer (or only the part of a message already received), so an idle
+          // connection costs no buffer. One kind of wait keeps this frame small: an idle
+          // connection holds it.
+          if (read_now(error)) break;
+          std::tie(error) = co_await stream_.async_wait(
+              Stream::wait_read,
+              asio::bind_cancellation_slot(read_cancel_.slot(), tuple_awaitable));
+          waiting_readable_ = false;
+        } else {
+          std::size_t count = 0;
+          std::tie(error, count) = co_await stream_.async_read_some(
+              read_space(), asio::bind_cancellation_slot(read_cancel_.slot(), tuple_awaitable));
+          error = end_read(error, count);
+          break;
         }
-        std::size_t count = 0;
-        std::tie(error, count) = co_await stream_.async_read_some(
-            read_space(), asio::bind_cancellation_slot(read_cancel_.slot(), tuple_awaitable));
-        error = end_read(error, count);
-        break;
       }
       reading_ = false;
     }
