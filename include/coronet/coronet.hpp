@@ -12,6 +12,7 @@
 #include "coronet/error.hpp"
 #include "coronet/log.hpp"
 #include "coronet/stream/connection_options.hpp"
+#include "coronet/stream/encoded_message.hpp"
 #include "coronet/stream/framed_connection.hpp"
 #include "coronet/stream/read_result.hpp"
 #include "coronet/udp/datagram_client.hpp"

@@ -16,6 +16,7 @@
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 #include <coronet/stream/connection_options.hpp>
+#include <coronet/stream/encoded_message.hpp>
 
 namespace samples {
 
@@ -48,17 +49,17 @@ class chat_room {
         continue;
       }
       if (*line == "exit") break;
-      const std::string text = "[" + self->name + "] " + std::string{*line};
-      // A line the codec cannot frame again ("x\r", decoded from "x\r\r\n": a trailing '\r'
-      // would not survive the trip) would be refused by every member's queue in silence: say
-      // so to its sender instead.
-      std::string frame;
-      if (const std::error_code error = connection.codec().encode(text, frame)) {
-        const std::string reply = "error: " + error.message() + " (not relayed)";
+      // Framed once for every member (one UTF-8 check and copy, not one per recipient).
+      const coronet::encoded_message<codec_type> relayed{
+          connection.codec(), "[" + self->name + "] " + std::string{*line}};
+      if (!relayed) {
+        // A line the codec cannot frame again ("x\r", decoded from "x\r\r\n": a trailing '\r'
+        // would not survive the trip): say so to its sender rather than relay nothing.
+        const std::string reply = "error: " + relayed.error().message() + " (not relayed)";
         co_await connection.write(reply);
         continue;
       }
-      co_await broadcast(self, text);
+      co_await broadcast(self, relayed);
     }
     co_await leave(self);
   }
@@ -74,8 +75,10 @@ class chat_room {
     bool leaving = false;
   };
   using member_iterator = typename std::list<member>::iterator;
+  using codec_type = typename Connection::codec_type;
 
-  asio::awaitable<void> broadcast(member_iterator from, const std::string& text) {
+  asio::awaitable<void> broadcast(member_iterator from,
+                                  const coronet::encoded_message<codec_type>& text) {
     for (auto it = members_.begin(); it != members_.end(); ++it) {
       if (it == from || it->leaving) continue;
       if (policy_ != coronet::send_queue_policy::wait) {

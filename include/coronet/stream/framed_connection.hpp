@@ -12,6 +12,7 @@
 #include <optional>
 #include <span>
 #include <system_error>
+#include <type_traits>
 #include <utility>
 
 #include <asio/awaitable.hpp>
@@ -22,6 +23,7 @@
 #include "coronet/detail/connection_core.hpp"
 #include "coronet/error.hpp"
 #include "coronet/stream/connection_options.hpp"
+#include "coronet/stream/encoded_message.hpp"
 #include "coronet/stream/read_result.hpp"
 #include "coronet/stream/stream_concepts.hpp"
 
@@ -91,16 +93,22 @@ class framed_connection {
   /// policy (errc::send_queue_full, errc::slow_consumer), a timeout or a closed connection.
   /// With send_queue_policy::wait this suspends while the queue is full. Call flush() to wait
   /// until the bytes have been handed to the operating system.
-  asio::awaitable<std::error_code> write(const message_type& message) {
-    if (core_->has_room() || core_->options().queue_policy != send_queue_policy::wait) {
-      return ready(try_write(message));
-    }
-    return write_when_room(core_, message);
+  asio::awaitable<std::error_code> write(const message_type& message) { return write_any(message); }
+
+  /// write() of a message encoded once for many connections (see encoded_message): its bytes
+  /// are appended as they are. `message` must outlive the call.
+  asio::awaitable<std::error_code> write(const encoded_message<Codec>& message) {
+    return write_any(message);
   }
 
   /// write() without waiting: with send_queue_policy::wait a full queue returns
   /// errc::send_queue_full instead of suspending. Safe to call from plain callbacks.
   std::error_code try_write(const message_type& message) { return queue_message(*core_, message); }
+
+  /// try_write() of a message encoded once for many connections.
+  std::error_code try_write(const encoded_message<Codec>& message) {
+    return queue_message(*core_, message);
+  }
 
   /// Sends `count` bytes of the open file `file` from `offset` (Python's socket.sendfile), after
   /// what is queued; zero-copy sendfile(2) on Linux sockets, read and write elsewhere. Returns
@@ -242,8 +250,17 @@ class framed_connection {
         });
   }
 
+  template <typename Message>
+  asio::awaitable<std::error_code> write_any(const Message& message) {
+    if (core_->has_room() || core_->options().queue_policy != send_queue_policy::wait) {
+      return ready(queue_message(*core_, message));
+    }
+    return write_when_room(core_, message);
+  }
+
   // The one write path: encode into the queue (whole or not at all) and start the writer.
-  static std::error_code queue_message(state& core, const message_type& message) {
+  template <typename Message>
+  static std::error_code queue_message(state& core, const Message& message) {
     if (!core.is_open()) return closed_reason(core);
     if (!core.has_room()) {
       if (core.options().queue_policy != send_queue_policy::disconnect) {
@@ -253,17 +270,22 @@ class framed_connection {
       return errc::slow_consumer;
     }
     std::string& queue = core.queue();
-    const std::size_t size_before = queue.size();
-    if (const std::error_code error = core.codec.encode(message, queue)) {
-      queue.resize(size_before);  // A codec must not leave half a frame behind.
-      return error;
+    if constexpr (std::is_same_v<Message, encoded_message<Codec>>) {
+      if (!message) return message.error();
+      queue.append(message.bytes());
+    } else {
+      const std::size_t size_before = queue.size();
+      if (const std::error_code error = core.codec.encode(message, queue)) {
+        queue.resize(size_before);  // A codec must not leave half a frame behind.
+        return error;
+      }
     }
     core.commit_queued();
     return {};
   }
 
-  static asio::awaitable<std::error_code> write_when_room(state_ptr core,
-                                                          const message_type& message) {
+  template <typename Message>
+  static asio::awaitable<std::error_code> write_when_room(state_ptr core, const Message& message) {
     if (const std::error_code error = co_await core->wait_for_room()) co_return error;
     co_return queue_message(*core, message);
   }
