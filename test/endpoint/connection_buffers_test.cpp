@@ -1,23 +1,19 @@
 // What an idle connection holds: no buffer once it waits for its peer; buffers grown by a burst
 // stay through the busy period and are given back after a quiet second.
-#include <asio/steady_timer.hpp>
 #include <catch2/catch.hpp>
 #include <coronet/coronet.hpp>
 #include <string>
 
 #include "../support/async_test.hpp"
+#include "../support/line_test_helpers.hpp"
 
 using namespace std::chrono_literals;
 using coronet::line_codec;
 using coronet::tcp_server;
 using coronet_test::run_async;
+using coronet_test::sleep_for;
 
 namespace {
-
-asio::awaitable<void> sleep_for(std::chrono::milliseconds duration) {
-  asio::steady_timer timer{co_await asio::this_coro::executor, duration};
-  co_await timer.async_wait(asio::use_awaitable);
-}
 
 // Sends `line` and returns the echo's size (0 if none came).
 template <typename Connection>
@@ -29,7 +25,8 @@ asio::awaitable<std::size_t> echo_size(Connection& conn, const std::string& line
 
 }  // namespace
 
-TEST_CASE("an idle connection holds no buffer, and a burst's large buffers go after a quiet second") {
+TEST_CASE(
+    "an idle connection holds no buffer, and a burst's large buffers go after a quiet second") {
   run_async([](asio::io_context& io) -> asio::awaitable<void> {
     using server_connection = tcp_server::connection_type<line_codec>;
     server_connection* served = nullptr;

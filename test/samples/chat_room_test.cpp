@@ -192,49 +192,41 @@ TEST_CASE("chat room: a member that closes its end leaves the room") {
   });
 }
 
-TEST_CASE("chat room answers a line that is not UTF-8 with an error to its sender only") {
-  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+namespace {
+
+// alice sends `raw` (bytes her own codec would refuse to send); returns the line she gets back,
+// after checking that bob hears nothing of it and that her next line still reaches him.
+std::string reply_to_unrelayable(const std::string& raw) {
+  std::string reply;
+  run_async([&](asio::io_context& io) -> asio::awaitable<void> {
     room_type room{coronet::send_queue_policy::disconnect};
     auto alice = join(io, room, "alice");
     auto bob = join(io, room, "bob");
     co_await settle();
-
-    // The client's codec would refuse to encode it: write the raw bytes.
-    co_await asio::async_write(alice->client.stream(), asio::buffer(std::string{"bad \xFF\xFE\n"}),
-                               asio::use_awaitable);
-    const std::string reply = co_await next_line(alice->client);
-    CHECK(reply.starts_with("error: invalid UTF-8"));
+    co_await asio::async_write(alice->client.stream(), asio::buffer(raw), asio::use_awaitable);
+    reply = co_await next_line(alice->client);
     const std::string at_bob = co_await next_line(bob->client, 50ms);
     CHECK(at_bob == "<timeout>");
-
     co_await alice->client.write("fine again");
     const std::string relayed = co_await next_line(bob->client);
     CHECK(relayed == "[alice] fine again");
     co_await leave_all(*alice, *bob);
   });
+  return reply;
+}
+
+}  // namespace
+
+TEST_CASE("chat room answers a line that is not UTF-8 with an error to its sender only") {
+  const std::string reply = reply_to_unrelayable("bad \xFF\xFE\n");
+  CHECK(reply.starts_with("error: invalid UTF-8"));
 }
 
 TEST_CASE("chat room tells the sender of a line it cannot relay, and relays the next one") {
-  run_async([](asio::io_context& io) -> asio::awaitable<void> {
-    room_type room{coronet::send_queue_policy::disconnect};
-    auto alice = join(io, room, "alice");
-    auto bob = join(io, room, "bob");
-    co_await settle();
-
-    // "x\r\r\n" decodes to "x\r" (CRLF tolerance), which no line can carry back out.
-    co_await asio::async_write(alice->client.stream(), asio::buffer(std::string{"x\r\r\n"}),
-                               asio::use_awaitable);
-    const std::string reply = co_await next_line(alice->client);
-    CHECK(reply.starts_with("error: "));
-    CHECK(reply.ends_with("(not relayed)"));
-    const std::string at_bob = co_await next_line(bob->client, 50ms);
-    CHECK(at_bob == "<timeout>");
-
-    co_await alice->client.write("fine again");
-    const std::string relayed = co_await next_line(bob->client);
-    CHECK(relayed == "[alice] fine again");
-    co_await leave_all(*alice, *bob);
-  });
+  // "x\r\r\n" decodes to "x\r" (CRLF tolerance), which no line can carry back out.
+  const std::string reply = reply_to_unrelayable("x\r\r\n");
+  CHECK(reply.starts_with("error: "));
+  CHECK(reply.ends_with("(not relayed)"));
 }
 
 TEST_CASE("chat room with the disconnect policy drops a member that never reads") {

@@ -51,7 +51,7 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
         deadlines_{&deadline_service::of(stream_.get_executor())},
         last_receive_{clock::now()} {
     if constexpr (socket_stream<Stream>) {
-      // read_some() first tries the socket without waiting (see there); async operations are
+      // Reads try the socket without waiting first (read_now); async operations are
       // not affected by this mode.
       std::error_code ignored;
       stream_.non_blocking(true, ignored);
