@@ -4,7 +4,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <asio/co_spawn.hpp>
+#include <asio/post.hpp>
 #include <asio/read.hpp>
+#include <asio/strand.hpp>
 #include <asio/write.hpp>
 #include <catch2/catch.hpp>
 #include <coronet/coronet.hpp>
@@ -222,4 +225,37 @@ TEST_CASE("servers with reuse_port share one port, each on its own io_context an
   asio::post(second_io, [&second] { second.stop(); });
   first_thread.join();
   second_thread.join();
+}
+
+TEST_CASE("a server on a strand of an io_context run by two threads enforces its idle timeout") {
+  // The deadline queue is per io_context and fires on whichever thread runs its timer; the
+  // timeout must reach the connection through its own strand.
+  asio::io_context io{2};
+  const asio::any_io_executor server_strand = asio::make_strand(io);
+  tcp_server server{server_strand, {.connection = {.idle_timeout = 100ms}}};
+  server.serve<line_codec>(echo_handler{});
+  const std::uint16_t port = server.local_endpoint().port();
+  std::string echo;
+  std::string end;
+  std::chrono::steady_clock::duration silence{};
+  asio::co_spawn(
+      asio::make_strand(io),
+      [&]() -> asio::awaitable<void> {
+        auto conn = co_await coronet::connect("127.0.0.1", port, quick_connect());
+        echo = co_await ask(conn, "ping");
+        const auto start = std::chrono::steady_clock::now();
+        end = co_await next_line(conn);
+        silence = std::chrono::steady_clock::now() - start;
+        asio::post(server_strand, [&server] { server.stop(); });
+      },
+      [](std::exception_ptr failure) {
+        if (failure) std::rethrow_exception(failure);
+      });
+  std::thread other{[&io] { io.run_for(5s); }};
+  io.run_for(5s);
+  other.join();
+  CHECK(echo == "ping");
+  CHECK(end == eof_text());
+  CHECK(silence >= 90ms);
+  CHECK(silence < 2s);
 }

@@ -6,9 +6,13 @@
 #include <chrono>
 #include <cstddef>
 #include <random>
+#include <thread>
 #include <vector>
 
+#include <asio/executor_work_guard.hpp>
 #include <asio/io_context.hpp>
+#include <asio/post.hpp>
+#include <asio/strand.hpp>
 #include <catch2/catch.hpp>
 
 namespace {
@@ -102,4 +106,34 @@ TEST_CASE("deadline service never calls a cancelled entry, and an empty queue en
   service.cancel(distant);
   CHECK(run_until_idle(io) < std::chrono::seconds{1});
   CHECK(distant.fired_at.empty());
+}
+
+TEST_CASE("deadline service serves one io_context run by several threads") {
+  // Entries scheduled, moved and cancelled from two threads at once (each its own strand, as
+  // connections on a multi-threaded io_context are); every kept entry fires once, none twice.
+  asio::io_context io{2};
+  deadline_service& service = deadline_service::of(io.get_executor());
+  constexpr std::size_t per_thread = 200;
+  std::vector<probe> probes(2 * per_thread);
+  auto work = asio::make_work_guard(io);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 2; ++t)
+    threads.emplace_back([&io] { io.run_for(std::chrono::seconds{5}); });
+  for (std::size_t t = 0; t < 2; ++t) {
+    auto strand = asio::make_strand(io);
+    asio::post(strand, [&, t, strand] {
+      const auto start = clock_type::now();
+      for (std::size_t i = t * per_thread; i < (t + 1) * per_thread; ++i) {
+        service.schedule(probes[i], start + std::chrono::hours{1}, strand);
+        service.schedule(probes[i], start + milliseconds{5 + i % 20}, strand);
+        if (i % 4 == 0) service.cancel(probes[i]);
+      }
+    });
+  }
+  work.reset();
+  for (std::thread& thread : threads)
+    thread.join();
+  for (std::size_t i = 0; i < probes.size(); ++i) {
+    CHECK(probes[i].fired_at.size() == (i % 4 == 0 ? 0U : 1U));
+  }
 }
