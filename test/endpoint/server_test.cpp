@@ -1,11 +1,20 @@
 // tcp_server over real loopback sockets: handlers, limits, refusal, timeouts, graceful stop,
 // faults that must stay local to one connection, the callback form.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <asio/experimental/awaitable_operators.hpp>
 #include <asio/read.hpp>
 #include <asio/write.hpp>
+#include <atomic>
 #include <catch2/catch.hpp>
 #include <coronet/coronet.hpp>
+#include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "../support/async_test.hpp"
@@ -242,5 +251,92 @@ TEST_CASE("the callback handler form sees connect, messages, errors and disconne
     co_await sleep_for(50ms);
     CHECK(*events == std::vector<std::string>{"connect", "message hi", "error invalid UTF-8",
                                               "message after", "disconnect"});
+  });
+}
+
+namespace {
+
+// A blocking client socket, for threads outside the server's io_context.
+int connect_blocking(std::uint16_t port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(port);
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address) != 0) {
+    throw std::runtime_error("cannot connect to the test server");
+  }
+  return fd;
+}
+
+}  // namespace
+
+TEST_CASE("a peer that keeps its socket full does not starve the server's other connections") {
+  // The flooder writes from its own thread as fast as loopback takes it, so the server's socket
+  // always has data: a read loop that never gives up the thread would answer no one else until
+  // the flood ends.
+  asio::io_context io;
+  tcp_server server{io, {.port = 0}};
+  server.serve<line_codec>([](auto& conn) -> asio::awaitable<void> {
+    while (auto line = co_await conn.read()) {
+      if (line->starts_with("ping")) co_await conn.write(*line);
+    }
+  });
+  const std::uint16_t port = server.local_endpoint().port();
+  std::thread io_thread{[&io] { io.run_for(30s); }};
+  std::atomic<bool> flooding{true};
+  std::thread flooder{[port, &flooding] {
+    const int fd = connect_blocking(port);
+    std::string chunk;
+    for (int line = 0; line < 1024; ++line)
+      chunk += std::string(63, 'z') + "\n";
+    const auto end = std::chrono::steady_clock::now() + 5s;
+    while (flooding && std::chrono::steady_clock::now() < end) {
+      if (::send(fd, chunk.data(), chunk.size(), MSG_NOSIGNAL) <= 0) break;
+    }
+    ::close(fd);
+  }};
+  std::this_thread::sleep_for(100ms);  // The flood is under way.
+
+  const int pinger = connect_blocking(port);
+  const timeval wait_limit{.tv_sec = 2, .tv_usec = 0};
+  ::setsockopt(pinger, SOL_SOCKET, SO_RCVTIMEO, &wait_limit, sizeof wait_limit);
+  int answered = 0;
+  std::chrono::steady_clock::duration slowest{};
+  for (int ping = 0; ping < 20; ++ping) {
+    const std::string text = "ping " + std::to_string(ping) + "\n";
+    const auto sent_at = std::chrono::steady_clock::now();
+    if (::send(pinger, text.data(), text.size(), MSG_NOSIGNAL) <= 0) break;
+    std::string reply;
+    char byte = 0;
+    while (reply.size() < text.size() && ::recv(pinger, &byte, 1, 0) == 1)
+      reply += byte;
+    if (reply != text) break;
+    ++answered;
+    slowest = std::max(slowest, std::chrono::steady_clock::now() - sent_at);
+    std::this_thread::sleep_for(10ms);
+  }
+  ::close(pinger);
+  flooding = false;
+  flooder.join();
+  io.stop();
+  io_thread.join();
+  CHECK(answered == 20);
+  CHECK(slowest < 500ms);
+}
+
+TEST_CASE("over TCP, a read that the idle timeout ends returns timed_out") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    std::error_code seen;
+    tcp_server server{io, {.connection = {.idle_timeout = 100ms}}};
+    server.serve<line_codec>([&seen](auto& conn) -> asio::awaitable<void> {
+      auto line = co_await conn.read();
+      seen = line ? std::error_code{} : line.error();
+    });
+    auto conn =
+        co_await coronet::connect("127.0.0.1", server.local_endpoint().port(), quick_connect());
+    const std::string end = co_await next_line(conn);  // Closed by the server after 100 ms.
+    CHECK(end == eof_text());
+    CHECK(seen == errc::timed_out);
   });
 }

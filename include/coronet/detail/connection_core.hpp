@@ -112,20 +112,28 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
       error = begin_read();
       while (!error) {
         if constexpr (socket_stream<Stream>) {
+          // A peer that keeps the socket full gets reads_in_a_row_limit reads straight from
+          // it, then this connection lets everything else that is ready run first (other
+          // connections, and its own write completions), like a read through Asio would.
+          if (reads_in_a_row_ == reads_in_a_row_limit) {
+            reads_in_a_row_ = 0;
+            co_await give_turn();
+          }
           // Take what the socket has without waiting; if it has nothing, wait for readability
           // holding no buffer (or only the part of a message already received), so an idle
-          // connection costs no buffer. One kind of wait keeps this frame small: an idle
-          // connection holds it.
-          if (read_now(error)) break;
+          // connection costs no buffer.
+          if (read_now(error)) {
+            ++reads_in_a_row_;
+            break;
+          }
           std::tie(error) = co_await stream_.async_wait(
               Stream::wait_read,
               asio::bind_cancellation_slot(read_cancel_.slot(), tuple_awaitable));
           waiting_readable_ = false;
+          reads_in_a_row_ = 0;
+          if (error) error = end_read(error, 0);  // A timeout or failure says so.
         } else {
-          std::size_t count = 0;
-          std::tie(error, count) = co_await stream_.async_read_some(
-              read_space(), asio::bind_cancellation_slot(read_cancel_.slot(), tuple_awaitable));
-          error = end_read(error, count);
+          error = co_await read_through_asio();
           break;
         }
       }
@@ -217,6 +225,8 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   // reallocate and grow again on every burst, go once it has been quiet for large_buffer_linger.
   static constexpr std::size_t small_buffer_size = 4096;
   static constexpr std::chrono::seconds large_buffer_linger{1};
+  // Reads taken straight from the socket before other work gets a turn (see read_until).
+  static constexpr std::uint8_t reads_in_a_row_limit = 4;
 
   // Only while waiting for readability (no read holds the input buffer) with nothing to send.
   void release_buffers(bool large_ones_too) noexcept {
@@ -263,6 +273,19 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
     const std::span<char> space = input_.prepare(next_read_size_);
     offered_ = space.size();
     return asio::buffer(space.data(), space.size());
+  }
+
+  // One read through Asio's async_read_some (streams other than sockets). A coroutine of its
+  // own, so that the read loop's frame, which idle socket connections hold, stays small.
+  asio::awaitable<std::error_code> read_through_asio() {
+    auto [error, count] = co_await stream_.async_read_some(
+        read_space(), asio::bind_cancellation_slot(read_cancel_.slot(), tuple_awaitable));
+    co_return end_read(error, count);
+  }
+
+  // Queues this coroutine's continuation behind everything else ready on its executor.
+  asio::awaitable<void> give_turn() {
+    co_await asio::post(stream_.get_executor(), asio::use_awaitable);
   }
 
   // A non-blocking read (the socket is in non-blocking mode). Returns false if it would block:
@@ -498,7 +521,8 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   bool reading_ = false;
   bool read_timed_out_ = false;
   bool closed_ = false;
-  bool waiting_readable_ = false;  // A read waits for readability, holding no buffer.
+  bool waiting_readable_ = false;    // A read waits for readability, holding no buffer.
+  std::uint8_t reads_in_a_row_ = 0;  // Straight from the socket, since the last turn given.
 };
 
 }  // namespace coronet::detail
