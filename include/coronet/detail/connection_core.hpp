@@ -118,6 +118,13 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
           if (reads_in_a_row_ == reads_in_a_row_limit) {
             reads_in_a_row_ = 0;
             co_await give_turn();
+            // Meanwhile this read may have timed out, or the connection closed.
+            if (read_timed_out_) {
+              error = errc::timed_out;
+            } else if (failure_ || closed_) {
+              error = failure_ ? failure_ : make_error_code(errc::connection_closed);
+            }
+            if (error) break;
           }
           // Take what the socket has without waiting; if it has nothing, wait for readability
           // holding no buffer (or only the part of a message already received), so an idle
