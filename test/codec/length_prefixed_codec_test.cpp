@@ -90,6 +90,16 @@ TEST_CASE("length-prefixed codec rejects a length over max_frame_length at the h
   CHECK(later.error() == errc::frame_too_long);
 }
 
+TEST_CASE("length-prefixed codec reset() forgets lost framing, and keeps its options") {
+  length_prefixed_codec codec{{.max_frame_length = 1024}};
+  CHECK(codec.decode("\x40\x00\x00\x00xx"s).error() == errc::frame_too_long);
+  codec.reset();
+  auto frame_after = codec.decode("\x00\x00\x00\x01x"s);
+  REQUIRE(frame_after.has_message());
+  CHECK(frame_after.message() == "x");
+  CHECK(codec.decode("\x00\x00\x04\x01"s).error() == errc::frame_too_long);  // Still 1024.
+}
+
 TEST_CASE("length-prefixed codec accepts exactly max_frame_length") {
   length_prefixed_codec codec{{.header_width = 2, .max_frame_length = 300}};
   std::string out;

@@ -81,6 +81,18 @@ TEST_CASE("line codec never buffers more than max_line_length + 2 bytes of an ov
   CHECK(chunked.max_buffered <= max + 2 + 65536);
 }
 
+TEST_CASE("line codec reset() forgets an over-long line being dropped, and keeps its options") {
+  line_codec codec = with_max(8);
+  CHECK(codec.decode("far too long, no newline yet").error() == errc::frame_too_long);
+  line_codec still_dropping = codec;
+  CHECK_FALSE(still_dropping.decode("fine\n").has_message());  // The long line's end, to it.
+  codec.reset();
+  const auto line_after = codec.decode("fine\n");
+  REQUIRE(line_after.has_message());
+  CHECK(line_after.message() == "fine");
+  CHECK(codec.decode("nine byte\n").error() == errc::frame_too_long);  // Still max 8.
+}
+
 TEST_CASE("line codec error results are recoverable and name the problem") {
   line_codec codec{line_codec_options{.max_line_length = 4}};
   auto too_long = codec.decode("123456\nok\n");

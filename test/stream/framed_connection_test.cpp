@@ -353,6 +353,57 @@ TEST_CASE("framed connection recv_into returns buffered raw bytes, then reads th
   });
 }
 
+namespace {
+
+// A line codec without reset(): the connection keeps a fresh copy to restore instead.
+struct line_codec_without_reset {
+  using message_type = std::string_view;
+  coronet::decode_result<std::string_view> decode(std::string_view bytes) {
+    return lines.decode(bytes);
+  }
+  coronet::decode_result<std::string_view> decode_eof(std::string_view bytes) {
+    return lines.decode_eof(bytes);
+  }
+  std::error_code encode(std::string_view line, std::string& out) const {
+    return lines.encode(line, out);
+  }
+  line_codec lines{coronet::line_codec_options{.max_line_length = 8}};
+};
+static_assert(!coronet::resettable_codec<line_codec_without_reset>);
+static_assert(coronet::resettable_codec<line_codec>);
+
+// An over-long line leaves the codec dropping input up to the next '\n'; raw bytes taken by
+// recv_into must end that, or the next line would be dropped too.
+template <typename Codec>
+asio::awaitable<void> check_recv_into_resets_decoding(asio::io_context& io, Codec codec) {
+  auto [a, peer] = make_memory_stream_pair(io.get_executor(), 64 * 1024);
+  coronet::framed_connection<Codec, memory_stream> conn{std::move(a), std::move(codec), {}};
+  co_await send_raw(peer, "far too long for the limit");
+  auto too_long = co_await conn.read();
+  CHECK(too_long.error() == errc::frame_too_long);
+  co_await send_raw(peer, "raw");
+  char raw[16];
+  auto [error, count] = co_await conn.recv_into(raw);
+  REQUIRE_FALSE(error);
+  CHECK(std::string_view(raw, count) == "raw");
+  co_await send_raw(peer, "next\n");
+  auto next = co_await conn.read();
+  REQUIRE(next);
+  CHECK(*next == "next");
+}
+
+}  // namespace
+
+TEST_CASE(
+    "framed connection recv_into returns the codec to a fresh state, with or without "
+    "a reset() of its own") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    co_await check_recv_into_resets_decoding(
+        io, line_codec{coronet::line_codec_options{.max_line_length = 8}});
+    co_await check_recv_into_resets_decoding(io, line_codec_without_reset{});
+  });
+}
+
 TEST_CASE("framed connection send_file sends a file's bytes between queued messages") {
   run_async([](asio::io_context& io) -> asio::awaitable<void> {
     auto [conn, peer] = make_pair(io);

@@ -42,4 +42,12 @@ concept stream_codec = codec<C> && requires(C& c, std::string_view bytes) {
   { c.decode_eof(bytes) } -> std::same_as<decode_result<typename C::message_type>>;
 };
 
+/// A codec that can be returned to its freshly constructed state (same options, no decode
+/// state) by `reset()`. Optional: framed_connection resets its codec after raw reads
+/// (recv_into); for a codec without reset() it keeps a fresh copy to assign instead.
+template <typename C>
+concept resettable_codec = requires(C& c) {
+  c.reset();
+};
+
 }  // namespace coronet

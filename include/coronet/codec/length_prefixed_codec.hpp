@@ -52,6 +52,12 @@ class length_prefixed_codec {
 
   const length_prefixed_options& options() const noexcept { return options_; }
 
+  /// Forgets a lost framing: the codec is as freshly constructed with options().
+  void reset() noexcept {
+    failure_ = {};
+    failure_reason_ = {};
+  }
+
  private:
   decode_result<std::string_view> fail(std::error_code error, std::string_view reason,
                                        std::size_t consumed);

@@ -47,6 +47,12 @@ class line_codec {
 
   const line_codec_options& options() const noexcept { return options_; }
 
+  /// Forgets any partly decoded line: the codec is as freshly constructed with options().
+  void reset() noexcept {
+    scanned_ = 0;
+    discarding_ = false;
+  }
+
  private:
   decode_result<std::string_view> finish_line(std::string_view line, std::size_t consumed) const;
 

@@ -14,6 +14,7 @@
 #include <system_error>
 #include <type_traits>
 #include <utility>
+#include <variant>
 
 #include <asio/awaitable.hpp>
 #include <asio/socket_base.hpp>
@@ -36,13 +37,25 @@ namespace detail {
 // resuming them into freed memory.
 template <typename Codec, typename Stream>
 struct framed_state : connection_core<Stream> {
-  framed_state(Stream stream, Codec codec, const connection_options& options)
-      : connection_core<Stream>(std::move(stream), options),
-        codec{codec},
-        fresh_codec{std::move(codec)} {}
+  framed_state(Stream stream, Codec connection_codec, const connection_options& options)
+      : connection_core<Stream>(std::move(stream), options), codec{std::move(connection_codec)} {
+    if constexpr (!resettable_codec<Codec>) fresh_codec = codec;
+  }
+
+  // Back to no decode state, after raw reads (recv_into).
+  void reset_codec() {
+    if constexpr (resettable_codec<Codec>) {
+      codec.reset();
+    } else {
+      codec = *fresh_codec;
+    }
+  }
 
   Codec codec;
-  Codec fresh_codec;                    // A codec with no decode state, for recv_into().
+  // A copy with no decode state, only for a codec that cannot reset() itself.
+  [[no_unique_address]] std::conditional_t<resettable_codec<Codec>, std::monostate,
+                                           std::optional<Codec>>
+      fresh_codec;
   std::size_t consume_before_read = 0;  // The last message's bytes, dropped at the next read.
   bool end_of_stream = false;
 };
@@ -302,7 +315,7 @@ class framed_connection {
     const std::size_t count = std::min(buffered.size(), buffer.size());
     std::memcpy(buffer.data(), buffered.data(), count);
     input.consume(count);
-    core->codec = core->fresh_codec;
+    core->reset_codec();
     co_return std::pair{std::error_code{}, count};
   }
 
