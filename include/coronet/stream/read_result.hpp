@@ -25,7 +25,8 @@ class read_result {
   static read_result failure(std::error_code error, std::string_view reason = {},
                              bool recoverable = false) {
     read_result result;
-    result.error_ = error;
+    result.error_category_ = &error.category();
+    result.error_value_ = error.value();
     result.reason_ = reason;
     result.recoverable_ = recoverable;
     return result;
@@ -41,21 +42,24 @@ class read_result {
   const Message* operator->() const { return &*message_; }
 
   /// Why there is no message; empty when there is one.
-  std::error_code error() const noexcept { return error_; }
+  std::error_code error() const noexcept { return {error_value_, *error_category_}; }
   /// A specific explanation for codec errors ("surrogate code point", ...); may be empty.
   std::string_view reason() const noexcept { return reason_; }
   /// True for a codec error that spoiled one message only: the next read() goes on.
   bool recoverable() const noexcept { return recoverable_; }
   /// True when the peer ended the stream cleanly and every message has been read.
-  bool at_end() const noexcept { return error_ == asio::error::eof; }
+  bool at_end() const noexcept { return error() == asio::error::eof; }
 
  private:
   read_result() = default;
 
+  // The error code in its two parts, so that the flag fits in its padding: every coroutine that
+  // reads holds a read_result in its frame, and every idle connection's handler reads.
   std::optional<Message> message_;
-  std::error_code error_;
-  std::string_view reason_;
+  const std::error_category* error_category_ = &std::system_category();
+  int error_value_ = 0;
   bool recoverable_ = false;
+  std::string_view reason_;
 };
 
 }  // namespace coronet
