@@ -94,7 +94,8 @@ TEST_CASE("length-prefixed codec reset() forgets lost framing, and keeps its opt
   length_prefixed_codec codec{{.max_frame_length = 1024}};
   CHECK(codec.decode("\x40\x00\x00\x00xx"s).error() == errc::frame_too_long);
   codec.reset();
-  auto frame_after = codec.decode("\x00\x00\x00\x01x"s);
+  const std::string valid_frame = "\x00\x00\x00\x01x"s;  // The message views into it.
+  auto frame_after = codec.decode(valid_frame);
   REQUIRE(frame_after.has_message());
   CHECK(frame_after.message() == "x");
   CHECK(codec.decode("\x00\x00\x04\x01"s).error() == errc::frame_too_long);  // Still 1024.
