@@ -18,6 +18,7 @@
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/cancellation_signal.hpp>
 #include <asio/error.hpp>
+#include <asio/experimental/append.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
@@ -28,6 +29,7 @@
 #include <tuple>
 
 #include "coronet/detail/deadline_service.hpp"
+#include "coronet/detail/direct_resume.hpp"
 #include "coronet/detail/read_buffer.hpp"
 #include "coronet/detail/sendfile.hpp"
 #include "coronet/error.hpp"
@@ -51,7 +53,7 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
         deadlines_{&deadline_service::of(stream_.get_executor())},
         last_receive_{clock::now()} {
     if constexpr (socket_stream<Stream>) {
-      // Reads try the socket without waiting first (read_now); async operations are
+      // Reads try the socket without waiting first (read_now_or_suspend); async operations are
       // not affected by this mode.
       std::error_code ignored;
       stream_.non_blocking(true, ignored);
@@ -97,52 +99,19 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   template <typename Attempt>
   auto read_until(Attempt attempt)
       -> asio::awaitable<typename std::invoke_result_t<Attempt&, std::error_code>::value_type> {
-    // Forward the caller's cancellation to the reads only: a timeout must not cancel writes.
-    asio::cancellation_state caller = co_await asio::this_coro::cancellation_state;
-    const bool forwarding = caller.slot().is_connected();
-    if (forwarding) {
-      caller.slot().assign([this](asio::cancellation_type type) { read_cancel_.emit(type); });
-    }
     std::error_code error;
     while (true) {
-      if (auto done = attempt(error)) {
-        if (forwarding) caller.slot().clear();
-        co_return std::move(*done);
-      }
+      if (auto done = attempt(error)) co_return std::move(*done);
       error = begin_read();
-      while (!error) {
-        if constexpr (socket_stream<Stream>) {
-          // A peer that keeps the socket full gets reads_in_a_row_limit reads straight from
-          // it, then this connection lets everything else that is ready run first (other
-          // connections, and its own write completions), like a read through Asio would.
-          if (reads_in_a_row_ == reads_in_a_row_limit) {
-            reads_in_a_row_ = 0;
-            co_await give_turn();
-            // Meanwhile this read may have timed out, or the connection closed.
-            if (read_timed_out_) {
-              error = errc::timed_out;
-            } else if (failure_ || closed_) {
-              error = failure_ ? failure_ : make_error_code(errc::connection_closed);
-            }
-            if (error) break;
-          }
-          // Take what the socket has without waiting; if it has nothing, wait for readability
-          // holding no buffer (or only the part of a message already received), so an idle
-          // connection costs no buffer.
-          if (read_now(error)) {
-            ++reads_in_a_row_;
-            break;
-          }
-          std::tie(error) = co_await stream_.async_wait(
-              Stream::wait_read,
-              asio::bind_cancellation_slot(read_cancel_.slot(), tuple_awaitable));
-          waiting_readable_ = false;
-          reads_in_a_row_ = 0;
-          if (error) error = end_read(error, 0);  // A timeout or failure says so.
-        } else {
-          error = co_await read_through_asio();
-          break;
+      if constexpr (socket_stream<Stream>) {
+        // The steps are plain functions: what they keep on the stack takes no room in this
+        // frame, which every idle connection holds.
+        while (!error && !read_now_or_suspend(error)) {
+          co_await resume_after([this](auto resume) { suspend_read(std::move(resume)); }, error);
+          error = resume_read(error);
         }
+      } else {
+        error = co_await read_through_asio();
       }
       reading_ = false;
     }
@@ -285,20 +254,38 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   // One read through Asio's async_read_some (streams other than sockets). A coroutine of its
   // own, so that the read loop's frame, which idle socket connections hold, stays small.
   asio::awaitable<std::error_code> read_through_asio() {
+    asio::cancellation_state caller = co_await asio::this_coro::cancellation_state;
+    forward_cancellation(caller.slot());
     auto [error, count] = co_await stream_.async_read_some(
         read_space(), asio::bind_cancellation_slot(read_cancel_.slot(), tuple_awaitable));
+    if (caller.slot().is_connected()) caller.slot().clear();
     co_return end_read(error, count);
   }
 
-  // Queues this coroutine's continuation behind everything else ready on its executor.
-  asio::awaitable<void> give_turn() {
-    co_await asio::post(stream_.get_executor(), asio::use_awaitable);
+  // A read waits bound to read_cancel_, which the watchdog emits on a timeout (a timeout must
+  // not cancel writes); the reading coroutine's own cancellation reaches it through this, set
+  // in the coroutine's slot for the duration of the wait.
+  void forward_cancellation(asio::cancellation_slot caller) {
+    if (caller.is_connected()) {
+      caller.assign([this](asio::cancellation_type type) { read_cancel_.emit(type); });
+    }
   }
 
-  // A non-blocking read (the socket is in non-blocking mode). Returns false if it would block:
-  // the caller waits for readability, holding no buffer meanwhile. Plain function, not part of
-  // the coroutine: what it keeps on the stack takes no room in the frame an idle connection holds.
-  bool read_now(std::error_code& error) {
+  // One step of a read from a socket. Returns true when the read is over (the bytes are in the
+  // input buffer, or `error` says why not), false when the reading coroutine must suspend in
+  // suspend_read first.
+  //
+  // A read takes what the socket has without waiting; if it has nothing, the coroutine waits
+  // for readability holding no buffer (or only the part of a message already received), so an
+  // idle connection costs no buffer. A peer that keeps the socket full gets
+  // reads_in_a_row_limit reads straight from it; then the coroutine lets everything else that
+  // is ready run first (other connections, and this one's write completions), as a read
+  // through Asio's queue would.
+  bool read_now_or_suspend(std::error_code& error) {
+    if (reads_in_a_row_ == reads_in_a_row_limit) {
+      reads_in_a_row_ = 0;
+      return false;  // Give the others a turn.
+    }
     const std::size_t count = stream_.read_some(read_space(), error);
     if (count == 0 && error == asio::error::would_block) {
       error = {};
@@ -306,8 +293,35 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
       on_quiet();
       return false;
     }
+    ++reads_in_a_row_;
     error = end_read(error, count);
     return true;
+  }
+
+  template <typename Resume>
+  void suspend_read(Resume resume) {
+    if (waiting_readable_) {
+      forward_cancellation(asio::get_associated_cancellation_slot(resume));
+      stream_.async_wait(Stream::wait_read,
+                         asio::bind_cancellation_slot(read_cancel_.slot(), std::move(resume)));
+    } else {
+      asio::post(stream_.get_executor(),
+                 asio::experimental::append(std::move(resume), std::error_code{}));
+    }
+  }
+
+  // The reading coroutine goes on after suspend_read, the wait's result in `error`.
+  std::error_code resume_read(std::error_code error) {
+    if (waiting_readable_) {
+      waiting_readable_ = false;
+      reads_in_a_row_ = 0;
+      return error ? end_read(error, 0) : error;  // A timeout or failure says so.
+    }
+    // Other work had its turn; meanwhile this read may have timed out, or the connection closed.
+    if (read_timed_out_) return errc::timed_out;
+    if (failure_) return failure_;
+    if (closed_) return errc::connection_closed;
+    return {};
   }
 
   // A read from the stream ended with `count` bytes, or with `error`.
@@ -317,7 +331,8 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
       last_receive_ = clock::now();
       start_message_clock();
       if (count == offered_)
-        next_read_size_ = std::min(next_read_size_ * 2, options_.max_read_size);
+        next_read_size_ = static_cast<std::uint32_t>(std::min<std::size_t>(
+            {std::size_t{next_read_size_} * 2, options_.max_read_size, 1U << 30}));
       return {};
     }
     if (failure_) return failure_;
@@ -498,8 +513,10 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   Stream stream_;
   connection_options options_;
   read_buffer input_;
-  std::size_t next_read_size_ = 4096;
   std::size_t offered_ = 0;  // The size of the space the read in progress fills.
+  // Two counters that never need 64 bits, side by side (every connection holds them).
+  std::uint32_t next_read_size_ = 4096;
+  std::uint32_t waiting_ = 0;  // Coroutines waiting on room_.
 
   std::string pending_;          // Encoded, waiting for the current send to finish.
   std::string sending_;          // The batch being written; untouched until it completes.
@@ -513,7 +530,6 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   // expires: progress, failure or close cancels it. Made on first use: most connections never
   // wait, and an idle one should not pay for it.
   std::unique_ptr<asio::steady_timer> room_;
-  std::size_t waiting_ = 0;
   asio::cancellation_signal read_cancel_;
 
   clock::time_point last_receive_;

@@ -9,7 +9,6 @@
 #include <chrono>
 #include <cstddef>
 #include <exception>
-#include <list>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -34,6 +33,7 @@
 #include "coronet/codec/codec_concepts.hpp"
 #include "coronet/detail/connection_core.hpp"
 #include "coronet/detail/describe_exception.hpp"
+#include "coronet/detail/direct_resume.hpp"
 #include "coronet/detail/plain_allocator.hpp"
 #include "coronet/endpoint/address.hpp"
 #include "coronet/endpoint/server_options.hpp"
@@ -57,6 +57,50 @@ struct server_session {
   // The handler's cancellation state lives in this signal's memory. The session is destroyed
   // by the handler's completion, after the handler's last frame is gone.
   asio::cancellation_signal cancel_handler;
+  // Links in the server's session_list (in the session itself: a list node of its own would
+  // be one more allocation per connection).
+  server_session* previous = nullptr;
+  server_session* next = nullptr;
+};
+
+// The open sessions of a server, in accept order. Does not own them: each is owned by its
+// handler's coroutine and unlinks itself when it ends.
+class session_list {
+ public:
+  std::size_t size() const noexcept { return size_; }
+  bool empty() const noexcept { return size_ == 0; }
+
+  void push_back(server_session& session) noexcept {
+    session.previous = last_;
+    session.next = nullptr;
+    (last_ ? last_->next : first_) = &session;
+    last_ = &session;
+    ++size_;
+  }
+
+  /// Unlinks `session` if it is in the list (calling it twice is harmless).
+  void erase(server_session& session) noexcept {
+    if (session.previous == nullptr && first_ != &session) return;
+    (session.previous ? session.previous->next : first_) = session.next;
+    (session.next ? session.next->previous : last_) = session.previous;
+    session.previous = session.next = nullptr;
+    --size_;
+  }
+
+  /// Calls f(session) for each; f may unlink the session it is given.
+  template <typename F>
+  void for_each(F f) {
+    for (server_session* session = first_; session != nullptr;) {
+      server_session* const following = session->next;
+      f(*session);
+      session = following;
+    }
+  }
+
+ private:
+  server_session* first_ = nullptr;
+  server_session* last_ = nullptr;
+  std::size_t size_ = 0;
 };
 
 template <typename Protocol>
@@ -73,7 +117,7 @@ struct server_state {
 
   typename Protocol::acceptor acceptor;
   server_options options;
-  std::list<std::unique_ptr<server_session>> sessions;
+  session_list sessions;
   std::size_t refusing = 0;
   bool stopping = false;
   asio::steady_timer slot_freed;  // Never expires; cancelled when a connection ends.
@@ -127,10 +171,10 @@ class basic_server {
   /// Closes the listener and every connection at once (use stop() for a graceful end).
   ~basic_server() {
     halt_accepting();
-    for (const auto& session : state_->sessions) {
-      session->cancel_handler.emit(asio::cancellation_type::terminal);
-      session->close_now();
-    }
+    state_->sessions.for_each([](detail::server_session& session) {
+      session.cancel_handler.emit(asio::cancellation_type::terminal);
+      session.close_now();
+    });
   }
 
   /// Starts accepting; each connection gets a fresh `Codec{}` and runs `handler`.
@@ -162,16 +206,15 @@ class basic_server {
   void stop() {
     if (state_->stopping) return;
     halt_accepting();
-    for (const auto& session : state_->sessions) {
-      session->cancel_handler.emit(asio::cancellation_type::terminal);
-    }
+    state_->sessions.for_each([](detail::server_session& session) {
+      session.cancel_handler.emit(asio::cancellation_type::terminal);
+    });
     // A handler that ignores cancellation is closed at the deadline.
     if (state_->sessions.empty()) return;
     state_->drain_deadline.expires_after(state_->options.drain_timeout);
     state_->drain_deadline.async_wait([state = state_](std::error_code error) {
       if (error) return;
-      for (const auto& session : state->sessions)
-        session->close_now();
+      state->sessions.for_each([](detail::server_session& session) { session.close_now(); });
     });
   }
 
@@ -258,14 +301,30 @@ class basic_server {
     asio::steady_timer pause;  // The back-off after a failed accept.
   };
 
+  // A session's memory: owned by its handler's coroutine (through session_task), so it goes
+  // when that coroutine ends or is destroyed (an io_context destroyed with handlers suspended).
   template <typename Codec>
   struct session_entry final : detail::server_session {
-    session_entry(connection_type<Codec> accepted, const endpoint_type& remote)
-        : connection{std::move(accepted)}, peer{remote} {}
+    session_entry(state_ptr server, connection_type<Codec> accepted, const endpoint_type& remote)
+        : state{std::move(server)}, connection{std::move(accepted)}, peer{remote} {
+      state->sessions.push_back(*this);
+    }
+    ~session_entry() override { state->sessions.erase(*this); }
     void close_now() override { connection.close(); }
 
+    state_ptr state;
     connection_type<Codec> connection;
-    endpoint_type peer;  // For the log: a failed connection's socket no longer knows it.
+    asio::awaitable<void> handler;  // The handler's coroutine, until it starts.
+    endpoint_type peer;             // For the log: a failed connection's socket no longer knows it.
+  };
+
+  // What detail::spawn runs: the session's handler; its end ends the session.
+  template <typename Codec>
+  struct session_task {
+    asio::awaitable<void>& body() { return session->handler; }
+    void done(const std::exception_ptr& failure) && { end_session(std::move(session), failure); }
+
+    std::unique_ptr<session_entry<Codec>> session;
   };
 
   template <typename Codec, typename Handler>
@@ -278,45 +337,38 @@ class basic_server {
       state->log(log_level::warning,
                  to_string(peer) + ": socket options not applied: " + error.message());
     }
-    auto entry = std::make_unique<session_entry<Codec>>(
-        connection_type<Codec>{std::move(socket), codec, options.connection}, peer);
-    session_entry<Codec>& session = *entry;
-    const auto position = state->sessions.insert(state->sessions.end(), std::move(entry));
-    asio::awaitable<void> run;
+    auto session = std::make_unique<session_entry<Codec>>(
+        state, connection_type<Codec>{std::move(socket), codec, options.connection}, peer);
     try {
-      run = (*handler)(session.connection);  // Only a handler that is not a coroutine can throw.
+      // Only a handler that is not a coroutine can throw here.
+      session->handler = (*handler)(session->connection);
     } catch (...) {
-      end_session<Codec>(state, position, std::current_exception());
+      end_session(std::move(session), std::current_exception());
       return;
     }
     // stop() cancels the handler through the session's signal.
-    asio::co_spawn(state->acceptor.get_executor(), std::move(run),
-                   asio::bind_cancellation_slot(session.cancel_handler.slot(),
-                                                [state, position](std::exception_ptr failure) {
-                                                  end_session<Codec>(state, position, failure);
-                                                }));
+    const asio::cancellation_slot cancel = session->cancel_handler.slot();
+    detail::spawn(state->acceptor.get_executor(), session_task<Codec>{std::move(session)}, cancel);
   }
 
   // The handler returned or threw. Its slot frees now; the graceful close that follows (send
   // the queue, half-close, wait for the peer's close) is bounded by drain_timeout on its own.
   template <typename Codec>
-  static void end_session(const state_ptr& state,
-                          std::list<std::unique_ptr<detail::server_session>>::iterator position,
+  static void end_session(std::unique_ptr<session_entry<Codec>> session,
                           const std::exception_ptr& failure) {
-    const std::unique_ptr<detail::server_session> owned = std::move(*position);
-    state->sessions.erase(position);
-    auto& session = static_cast<session_entry<Codec>&>(*owned);
+    const state_ptr state = session->state;
+    state->sessions.erase(*session);
     if (failure && !state->stopping) {
-      state->log(log_level::error, to_string(session.peer) +
+      state->log(log_level::error, to_string(session->peer) +
                                        ": handler failed: " + detail::describe_exception(failure));
-    } else if (const std::error_code error = session.connection.error()) {
+    } else if (const std::error_code error = session->connection.error()) {
       state->log(log_level::info,
-                 to_string(session.peer) + ": connection ended: " + error.message());
+                 to_string(session->peer) + ": connection ended: " + error.message());
     }
     state->slot_freed.cancel();
     if (state->stopping && state->sessions.empty()) state->drain_deadline.cancel();
     asio::co_spawn(state->acceptor.get_executor(),
-                   close_gracefully(std::move(session.connection), state->options.drain_timeout),
+                   close_gracefully(std::move(session->connection), state->options.drain_timeout),
                    asio::detached);
   }
 
