@@ -6,19 +6,18 @@
 //
 // First a sync phase: every client sends "sync.<id>" lines until each client has heard each
 // other one, which proves that all of them are in the room before any counted line is sent.
-#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include <asio/co_spawn.hpp>
 #include <asio/write.hpp>
 
 #include "common.hpp"
 #include "line_buffer.hpp"
 #include "messages.hpp"
 #include "modes.hpp"
+#include "traffic_phases.hpp"
 
 namespace load {
 
@@ -223,48 +222,15 @@ asio::awaitable<void> drive(chat_run& run) {
       run.clients.push_back(std::make_unique<chat_client>(std::move(sockets[id]), id, run));
     }
   }
-  const auto executor = co_await asio::this_coro::executor;
-  for (auto& client : run.clients) {
-    ++run.active;  // Counted here: co_spawn may start the reader later.
-    asio::co_spawn(executor, client->run(), [&run](std::exception_ptr failure) {
-      if (failure) run.errors.add("a client's reader threw");
-      --run.active;
-    });
-  }
+  co_await start_readers(run, run.clients, "a client's reader threw");
   co_await sync_room(run);
 
-  auto all_failed = [&run] { return run.active == 0; };
   run.now_in = phase::warmup;
   for (auto& client : run.clients)
     client->refill(clock::now());
-  co_await wait_until(all_failed, clock::now() + settings.warmup);
-
-  run.now_in = phase::measure;
-  const clock::time_point start = clock::now();
-  const auto cpu_start = process_cpu_time();
-  co_await wait_until(all_failed, start + settings.duration);
-  run.now_in = phase::drain;
-  run.measured.elapsed = clock::now() - start;
-  run.measured.cpu = process_cpu_time() - cpu_start;
-
-  auto drained = [&run] {
-    return std::all_of(run.clients.begin(), run.clients.end(), [](const auto& client) {
-      return client->undelivered() == 0 || !client->stream().is_open();
-    });
-  };
-  co_await wait_until(drained, clock::now() + settings.drain_timeout);
-  run.now_in = phase::stopped;
-  std::uint64_t missing = 0;
-  for (auto& client : run.clients) {
-    missing += client->undelivered();
-    std::error_code ignored;
-    client->stream().close(ignored);
-  }
-  if (missing > 0) {
-    run.errors.add(std::to_string(missing) + " lines had not reached every client " +
-                   std::to_string(settings.drain_timeout.count()) + " ms after the end");
-  }
-  co_await wait_until(all_failed, clock::now() + std::chrono::seconds{1});
+  co_await measure_then_drain(
+      run, run.clients, [](chat_client& client) { return client.undelivered(); },
+      "lines had not reached every client");
 }
 
 }  // namespace

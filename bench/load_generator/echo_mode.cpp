@@ -7,13 +7,13 @@
 #include <string>
 #include <vector>
 
-#include <asio/co_spawn.hpp>
 #include <asio/write.hpp>
 
 #include "common.hpp"
 #include "line_buffer.hpp"
 #include "messages.hpp"
 #include "modes.hpp"
+#include "traffic_phases.hpp"
 
 namespace load {
 
@@ -152,44 +152,11 @@ asio::awaitable<void> drive(echo_run& run, std::vector<std::unique_ptr<echo_conn
       all.push_back(std::make_unique<echo_connection>(std::move(sockets[id]), id, run));
     }
   }
-  const auto executor = co_await asio::this_coro::executor;
-  for (auto& connection : all) {
-    ++run.active;  // Counted here: co_spawn may start the reader later.
-    asio::co_spawn(executor, connection->run(), [&run](std::exception_ptr failure) {
-      if (failure) run.errors.add("a connection's reader threw");
-      --run.active;
-    });
-  }
-  auto all_failed = [&run] { return run.active == 0; };
-  co_await wait_until(all_failed, clock::now() + settings.warmup);
-
-  run.now_in = phase::measure;
-  const clock::time_point start = clock::now();
-  const auto cpu_start = process_cpu_time();
-  co_await wait_until(all_failed, start + settings.duration);
-  run.now_in = phase::drain;
-  run.measured.elapsed = clock::now() - start;
-  run.measured.cpu = process_cpu_time() - cpu_start;
-
-  // The replies still in flight must arrive too (they are verified, not measured).
-  auto drained = [&all] {
-    return std::all_of(all.begin(), all.end(), [](const auto& connection) {
-      return connection->outstanding() == 0 || !connection->stream().is_open();
-    });
-  };
-  co_await wait_until(drained, clock::now() + settings.drain_timeout);
-  run.now_in = phase::stopped;
-  std::uint64_t missing = 0;
-  for (auto& connection : all) {
-    if (connection->stream().is_open()) missing += connection->outstanding();
-    std::error_code ignored;
-    connection->stream().close(ignored);
-  }
-  if (missing > 0) {
-    run.errors.add(std::to_string(missing) + " echoes still missing " +
-                   std::to_string(settings.drain_timeout.count()) + " ms after the end");
-  }
-  co_await wait_until(all_failed, clock::now() + std::chrono::seconds{1});
+  co_await start_readers(run, all, "a connection's reader threw");
+  // The replies still in flight at the end must arrive too (they are verified, not measured).
+  co_await measure_then_drain(
+      run, all, [](echo_connection& connection) { return connection.outstanding(); },
+      "echoes still missing");
 }
 
 }  // namespace
