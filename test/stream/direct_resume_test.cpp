@@ -17,6 +17,13 @@
 #include <asio/strand.hpp>
 #include <catch2/catch.hpp>
 
+// Each build runs the path it is named for.
+#if defined(CORONET_PORTABLE_AWAIT)
+static_assert(!CORONET_DIRECT_RESUME, "the portable build must go through use_awaitable");
+#elif ASIO_VERSION >= 102200 && ASIO_VERSION < 102300
+static_assert(CORONET_DIRECT_RESUME, "with Asio 1.22 the direct path is the one compiled");
+#endif
+
 namespace {
 
 using coronet::detail::resume_after;
