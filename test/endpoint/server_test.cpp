@@ -325,6 +325,25 @@ TEST_CASE("a peer that keeps its socket full does not starve the server's other 
   CHECK(slowest < 500ms);
 }
 
+TEST_CASE(
+    "over TCP, a read that loses a race is cancelled alone, and the next read gets the "
+    "line") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    tcp_server server{io, {}};
+    server.serve<line_codec>(echo_handler{});
+    auto conn =
+        co_await coronet::connect("127.0.0.1", server.local_endpoint().port(), quick_connect());
+    for (int round = 0; round < 3; ++round) {
+      // Nothing is coming: the timer wins and the socket wait is cancelled.
+      auto raced = co_await (conn.read() || sleep_for(20ms));
+      CHECK(raced.index() == 1);
+      const std::string reply = co_await ask(conn, "round " + std::to_string(round));
+      CHECK(reply == "round " + std::to_string(round));
+    }
+    CHECK(conn.is_open());
+  });
+}
+
 TEST_CASE("over TCP, a read that the idle timeout ends returns timed_out") {
   run_async([](asio::io_context& io) -> asio::awaitable<void> {
     std::error_code seen;
