@@ -298,6 +298,9 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
     return true;
   }
 
+  // Where the reading coroutine waits: for readability (cancelled by a timeout or by the
+  // coroutine's own cancellation), or, when it is the others' turn, behind everything else
+  // ready on the executor. `resume` continues it.
   template <typename Resume>
   void suspend_read(Resume resume) {
     if (waiting_readable_) {
