@@ -75,12 +75,12 @@ std::error_code prepare_unix_socket_path(const std::string& path) {
 
 namespace detail {
 
-ino_t unix_socket_file_inode(const std::string& path) {
+std::uint64_t unix_socket_file_inode(const std::string& path) {
   struct stat info {};
   return ::lstat(path.c_str(), &info) == 0 && S_ISSOCK(info.st_mode) ? info.st_ino : 0;
 }
 
-void remove_unix_socket_file(const std::string& path, ino_t inode) {
+void remove_unix_socket_file(const std::string& path, std::uint64_t inode) {
   if (inode != 0 && unix_socket_file_inode(path) == inode) ::unlink(path.c_str());
 }
 

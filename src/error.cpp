@@ -28,8 +28,6 @@ class coronet_category final : public std::error_category {
         return "peer reads too slowly: send queue limit reached";
       case errc::connection_closed:
         return "connection closed";
-      case errc::server_full:
-        return "server full";
     }
     return "unknown coronet error " + std::to_string(value);
   }

@@ -1,5 +1,5 @@
 // sendfile(2) for framed_connection::send_file, with SIGPIPE kept away from the process.
-#include "coronet/detail/sendfile.hpp"
+#include "coronet/stream/detail/sendfile.hpp"
 
 #include <asio/error.hpp>
 #include <cerrno>

@@ -1,5 +1,7 @@
 // coronet's error codes: expected protocol and network events are reported as std::error_code
-// values in the "coronet" category, never as exceptions.
+// values in the "coronet" category, never as exceptions. A codec of your own may report errors
+// of its own category instead: everything that carries a codec's error (decode_result,
+// read_result::decode_error(), the observer) takes any std::error_code.
 #pragma once
 
 #include <string>
@@ -18,7 +20,6 @@ enum class errc {
   send_queue_full,       ///< The send queue is at its limit; the message was not queued.
   slow_consumer,         ///< The peer did not read fast enough; the connection was dropped.
   connection_closed,     ///< The connection is closed (by us, the peer, or an earlier error).
-  server_full,           ///< The server refused the connection: max_connections reached.
 };
 
 /// The category of every coronet::errc value; its name() is "coronet".

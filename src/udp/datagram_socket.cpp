@@ -96,8 +96,8 @@ void open_udp_socket(asio::ip::udp::socket& socket, const datagram_options& opti
   if (error) throw std::system_error(error, "cannot bind udp " + to_string(endpoint));
 }
 
-ino_t open_unix_datagram_socket(asio::local::datagram_protocol::socket& socket,
-                                const datagram_options& options) {
+std::uint64_t open_unix_datagram_socket(asio::local::datagram_protocol::socket& socket,
+                                        const datagram_options& options) {
   socket.open();
   if (const std::error_code error = apply_datagram_socket_options(socket, options.socket)) {
     throw std::system_error(error, "cannot set socket options for a unix datagram socket");

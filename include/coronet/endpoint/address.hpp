@@ -1,9 +1,9 @@
 // Addresses as people type and read them: "127.0.0.1:7000", "[::1]:7000", "unix:/tmp/chat.sock".
 #pragma once
 
-#include <sys/types.h>
-
+#include <cstdint>
 #include <string>
+#include <system_error>
 
 #include <asio/ip/tcp.hpp>
 #include <asio/ip/udp.hpp>
@@ -30,9 +30,9 @@ std::error_code prepare_unix_socket_path(const std::string& path);
 
 namespace detail {
 /// The inode of the socket file at `path` (0 if none): what remove_unix_socket_file checks.
-ino_t unix_socket_file_inode(const std::string& path);
+std::uint64_t unix_socket_file_inode(const std::string& path);
 /// Removes `path` if it is still the socket file with `inode` (never another process's file).
-void remove_unix_socket_file(const std::string& path, ino_t inode);
+void remove_unix_socket_file(const std::string& path, std::uint64_t inode);
 }  // namespace detail
 
 }  // namespace coronet

@@ -1,128 +1,68 @@
-// basic_server: accepts up to max_connections stream connections (TCP or Unix socket) and runs
-// the user's handler coroutine on each, through a framed_connection. tcp_server and unix_server
-// are the two instantiations. The server runs on the caller's executor; nothing is global.
+// basic_server: accepts up to max_connections stream connections through a transport (TCP, Unix
+// socket, or one that wraps them: see stream_transport.hpp) and runs the user's handler
+// coroutine on each, through the connection type the transport chooses. tcp_server and
+// unix_server are the plain instantiations. The server runs on the caller's executor; nothing
+// is global.
 #pragma once
-
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstddef>
 #include <exception>
 #include <memory>
-#include <stdexcept>
 #include <string>
+#include <string_view>
 #include <system_error>
 #include <type_traits>
 #include <utility>
 
 #include <asio/any_io_executor.hpp>
+#include <asio/awaitable.hpp>
 #include <asio/bind_allocator.hpp>
-#include <asio/bind_cancellation_slot.hpp>
-#include <asio/cancellation_signal.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/io_context.hpp>
-#include <asio/ip/tcp.hpp>
-#include <asio/ip/v6_only.hpp>
-#include <asio/local/stream_protocol.hpp>
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
-#include <asio/this_coro.hpp>
 
 #include "coronet/codec/codec_concepts.hpp"
-#include "coronet/detail/connection_core.hpp"
+#include "coronet/connection_observer.hpp"
 #include "coronet/detail/describe_exception.hpp"
 #include "coronet/detail/direct_resume.hpp"
 #include "coronet/detail/plain_allocator.hpp"
+#include "coronet/detail/server_lifecycle.hpp"
+#include "coronet/detail/session_list.hpp"
 #include "coronet/endpoint/address.hpp"
 #include "coronet/endpoint/server_options.hpp"
 #include "coronet/endpoint/socket_options.hpp"
-#include "coronet/stream/framed_connection.hpp"
+#include "coronet/endpoint/stream_transport.hpp"
 
 namespace coronet {
 
 namespace detail {
 
-// One open connection, as the server sees it: how to cancel its handler and how to close it.
-// The handler coroutine is spawned directly (no wrapper coroutine of its own: every suspended
-// frame costs an idle connection memory); its completion ends the session.
-struct server_session {
-  server_session() = default;
-  server_session(const server_session&) = delete;
-  server_session& operator=(const server_session&) = delete;
-  virtual ~server_session() = default;
-  virtual void close_now() = 0;
-
-  // The handler's cancellation state lives in this signal's memory. The session is destroyed
-  // by the handler's completion, after the handler's last frame is gone.
-  asio::cancellation_signal cancel_handler;
-  // Links in the server's session_list (in the session itself: a list node of its own would
-  // be one more allocation per connection).
-  server_session* previous = nullptr;
-  server_session* next = nullptr;
-};
-
-// The open sessions of a server, in accept order. Does not own them: each is owned by its
-// handler's coroutine and unlinks itself when it ends.
-class session_list {
- public:
-  std::size_t size() const noexcept { return size_; }
-  bool empty() const noexcept { return size_ == 0; }
-
-  void push_back(server_session& session) noexcept {
-    session.previous = last_;
-    session.next = nullptr;
-    (last_ ? last_->next : first_) = &session;
-    last_ = &session;
-    ++size_;
-  }
-
-  /// Unlinks `session` if it is in the list (calling it twice is harmless).
-  void erase(server_session& session) noexcept {
-    if (session.previous == nullptr && first_ != &session) return;
-    (session.previous ? session.previous->next : first_) = session.next;
-    (session.next ? session.next->previous : last_) = session.previous;
-    session.previous = session.next = nullptr;
-    --size_;
-  }
-
-  /// Calls f(session) for each; f may unlink the session it is given.
-  template <typename F>
-  void for_each(F f) {
-    for (server_session* session = first_; session != nullptr;) {
-      server_session* const following = session->next;
-      f(*session);
-      session = following;
-    }
-  }
-
- private:
-  server_session* first_ = nullptr;
-  server_session* last_ = nullptr;
-  std::size_t size_ = 0;
-};
-
-template <typename Protocol>
+template <typename Transport>
 struct server_state {
-  server_state(const asio::any_io_executor& executor, server_options server_options)
-      : acceptor{executor},
-        options{std::move(server_options)},
-        slot_freed{executor, asio::steady_timer::time_point::max()},
-        drain_deadline{executor} {}
+  server_state(const asio::any_io_executor& executor, server_options server_options,
+               Transport server_transport)
+      : options{std::move(server_options)},
+        lifecycle{executor, options.log, options.drain_timeout},
+        listener{executor, options},
+        transport{std::move(server_transport)} {}
 
-  void log(log_level level, const std::string& message) const {
-    if (options.log) options.log(level, message);
-  }
+  void log(log_level level, const std::string& message) const { lifecycle.log(level, message); }
+  server_observer* observer() const noexcept { return options.observer.get(); }
+  // Sessions and handshakes together count against max_connections.
+  bool full() const noexcept { return sessions.size() + handshakes >= options.max_connections; }
+  bool drained() const noexcept { return sessions.empty() && preparing.empty(); }
 
-  typename Protocol::acceptor acceptor;
   server_options options;
-  session_list sessions;
-  std::size_t refusing = 0;
-  bool stopping = false;
-  asio::steady_timer slot_freed;  // Never expires; cancelled when a connection ends.
-  asio::steady_timer drain_deadline;
-  ino_t unix_socket_inode = 0;  // To remove only our own socket file at stop.
+  server_lifecycle lifecycle;
+  typename Transport::listener_type listener;
+  Transport transport;
+  session_list sessions;       // Handlers running.
+  session_list preparing;      // Handshakes in progress (refusals' too).
+  std::size_t handshakes = 0;  // Those in `preparing` that will become sessions.
+  std::size_t refusing = 0;    // Refusals in flight (handshake or message).
   // The handler object, alive while any session (which holds this state) may still run it.
   std::shared_ptr<void> handler;
 };
@@ -130,40 +70,47 @@ struct server_state {
 // Refusals in flight at once; past this, connections over the limit are closed without a word.
 inline constexpr std::size_t max_concurrent_refusals = 64;
 
-void open_tcp_acceptor(asio::ip::tcp::acceptor& acceptor, const server_options& options);
-ino_t open_unix_acceptor(asio::local::stream_protocol::acceptor& acceptor,
-                         const server_options& options);
+/// "server full (1 connection)", "server full (64 connections)".
+std::string server_full_reason(std::size_t max_connections);
+
+// Names the return type when a handler is not a coroutine: the compiler shows
+// handler_return_check<R> with R spelled out.
+template <typename Result>
+struct handler_return_check {
+  static constexpr bool is_coroutine = std::is_same_v<Result, asio::awaitable<void>>;
+  static_assert(is_coroutine,
+                "a server handler must return asio::awaitable<void> (a coroutine: it co_awaits "
+                "or co_returns); the handler_return_check<...> above names what it returns");
+};
 
 }  // namespace detail
 
 /// A stream server: binds and listens when constructed (so local_endpoint() is known at once),
 /// accepts when serve() is called, and runs `handler(connection&)` once per connection.
 ///
-/// The handler is a coroutine, `asio::awaitable<void>(framed_connection<Codec, socket>&)`; the
-/// connection ends when it returns (what it queued is sent first) or throws (logged through
-/// options.log). Either way only that connection is affected.
+/// The handler is a coroutine, `asio::awaitable<void>(connection_type<Codec>&)`; the connection
+/// ends when it returns (what it queued is sent first) or throws (logged through options.log).
+/// Either way only that connection is affected.
 ///
 /// Use it from one thread (the thread running its executor), like every Asio object.
-template <typename Protocol>
+template <stream_transport Transport>
 class basic_server {
  public:
-  using protocol_type = Protocol;
-  using socket_type = typename Protocol::socket;
-  using endpoint_type = typename Protocol::endpoint;
+  using transport_type = Transport;
+  using listener_type = typename Transport::listener_type;
+  using protocol_type = typename listener_type::protocol_type;
+  using socket_type = typename listener_type::socket_type;
+  using endpoint_type = typename listener_type::endpoint_type;
+  using stream_type = typename Transport::stream_type;
   template <stream_codec Codec>
-  using connection_type = framed_connection<Codec, socket_type>;
+  using connection_type = typename Transport::template connection_type<Codec>;
 
   /// Binds and listens. Throws std::system_error if the address cannot be bound.
-  basic_server(const asio::any_io_executor& executor, server_options options)
-      : state_{std::make_shared<detail::server_state<Protocol>>(executor, std::move(options))} {
-    if constexpr (std::is_same_v<Protocol, asio::ip::tcp>) {
-      detail::open_tcp_acceptor(state_->acceptor, state_->options);
-    } else {
-      state_->unix_socket_inode = detail::open_unix_acceptor(state_->acceptor, state_->options);
-    }
-  }
-  basic_server(asio::io_context& io, server_options options)
-      : basic_server(io.get_executor(), std::move(options)) {}
+  basic_server(const asio::any_io_executor& executor, server_options options,
+               Transport transport = Transport{})
+      : state_{std::make_shared<state>(executor, std::move(options), std::move(transport))} {}
+  basic_server(asio::io_context& io, server_options options, Transport transport = Transport{})
+      : basic_server(io.get_executor(), std::move(options), std::move(transport)) {}
 
   basic_server(const basic_server&) = delete;
   basic_server& operator=(const basic_server&) = delete;
@@ -175,6 +122,7 @@ class basic_server {
       session.cancel_handler.emit(asio::cancellation_type::terminal);
       session.close_now();
     });
+    state_->lifecycle.end_drain();
   }
 
   /// Starts accepting; each connection gets a fresh `Codec{}` and runs `handler`.
@@ -188,50 +136,52 @@ class basic_server {
   template <stream_codec Codec, typename Handler>
   void serve(Codec codec, Handler handler) {
     static_assert(std::is_invocable_v<Handler&, connection_type<Codec>&>,
-                  "a handler is called as handler(connection&) and returns asio::awaitable<void>");
-    auto loop = std::make_shared<accept_loop<Codec, Handler>>(
-        state_, keep_handler(std::move(handler)), std::move(codec));
-    asio::post(state_->acceptor.get_executor(), [loop] { loop->accept_next(); });
+                  "a server handler is called as handler(connection&): it takes the connection "
+                  "by reference (auto& works)");
+    if constexpr (std::is_invocable_v<Handler&, connection_type<Codec>&>) {
+      using result = std::invoke_result_t<Handler&, connection_type<Codec>&>;
+      if constexpr (detail::handler_return_check<result>::is_coroutine) {
+        auto loop = std::make_shared<accept_loop<Codec, Handler>>(
+            state_, keep_handler(std::move(handler)), std::move(codec));
+        asio::post(state_->listener.get_executor(), [loop] { loop->accept_next(); });
+      }
+    }
   }
 
   /// The bound address (with the real port when options.port was 0).
-  endpoint_type local_endpoint() const { return state_->acceptor.local_endpoint(); }
+  endpoint_type local_endpoint() const { return state_->listener.local_endpoint(); }
 
-  /// Connections being served now (refused ones are not counted).
+  /// Connections being served now (refused ones and handshakes in progress are not counted).
   std::size_t connection_count() const noexcept { return state_->sessions.size(); }
 
-  /// Graceful stop: stops accepting, cancels every handler, lets each connection send what it
-  /// has queued and half-close within options.drain_timeout, then closes whatever is left.
-  /// The io_context's run() returns once the last connection is gone (if it has no other work).
+  /// The transport (for its own controls, such as reloading a certificate).
+  Transport& transport() noexcept { return state_->transport; }
+
+  /// Graceful stop: stops accepting, ends handshakes in progress, cancels every handler, lets
+  /// each connection send what it has queued and half-close within options.drain_timeout, then
+  /// closes whatever is left. The io_context's run() returns once the last connection is gone
+  /// (if it has no other work).
   void stop() {
-    if (state_->stopping) return;
+    if (state_->lifecycle.stopping()) return;
     halt_accepting();
     state_->sessions.for_each([](detail::server_session& session) {
       session.cancel_handler.emit(asio::cancellation_type::terminal);
     });
+    if (state_->drained()) return;
     // A handler that ignores cancellation is closed at the deadline.
-    if (state_->sessions.empty()) return;
-    state_->drain_deadline.expires_after(state_->options.drain_timeout);
-    state_->drain_deadline.async_wait([state = state_](std::error_code error) {
-      if (error) return;
+    state_->lifecycle.drain([state = state_] {
       state->sessions.for_each([](detail::server_session& session) { session.close_now(); });
     });
   }
 
  private:
-  using state_ptr = std::shared_ptr<detail::server_state<Protocol>>;
+  using state = detail::server_state<Transport>;
+  using state_ptr = std::shared_ptr<state>;
 
   void halt_accepting() {
-    state_->stopping = true;
-    std::error_code ignored;
-    state_->acceptor.close(ignored);
-    state_->slot_freed.cancel();
-    if constexpr (!std::is_same_v<Protocol, asio::ip::tcp>) {
-      if (state_->unix_socket_inode != 0) {
-        detail::remove_unix_socket_file(state_->options.unix_path, state_->unix_socket_inode);
-        state_->unix_socket_inode = 0;
-      }
-    }
+    state_->lifecycle.begin_stop();
+    state_->listener.close();
+    state_->preparing.for_each([](detail::server_session& pending) { pending.close_now(); });
   }
 
   // The handler lives in the shared state: sessions keep that alive anyway, so their completion
@@ -250,22 +200,20 @@ class basic_server {
   template <typename Codec, typename Handler>
   struct accept_loop : std::enable_shared_from_this<accept_loop<Codec, Handler>> {
     accept_loop(state_ptr server, Handler* handler_object, Codec connection_codec)
-        : state{std::move(server)},
+        : server_state{std::move(server)},
           handler{handler_object},
-          codec{std::move(connection_codec)},
-          pause{state->acceptor.get_executor()} {}
+          codec{std::move(connection_codec)} {}
 
     void accept_next() {
-      if (state->stopping) return;
-      const server_options& options = state->options;
-      if (state->sessions.size() >= options.max_connections &&
-          options.when_full == overload_policy::pause_accepting) {
-        state->slot_freed.async_wait(
+      if (server_state->lifecycle.stopping()) return;
+      if (server_state->full() &&
+          server_state->options.when_full == overload_policy::pause_accepting) {
+        server_state->lifecycle.wait_for_free_slot(
             [self = this->shared_from_this()](std::error_code) { self->accept_next(); });
         return;
       }
       // The accept operation's memory stays out of the recycling cache too (see above).
-      state->acceptor.async_accept(asio::bind_allocator(
+      server_state->listener.async_accept(asio::bind_allocator(
           detail::plain_allocator<void>{},
           [self = this->shared_from_this()](std::error_code error, socket_type socket) {
             self->accepted(error, std::move(socket));
@@ -273,46 +221,125 @@ class basic_server {
     }
 
     void accepted(std::error_code error, socket_type socket) {
-      using namespace std::chrono_literals;
-      if (state->stopping) return;
+      detail::server_lifecycle& lifecycle = server_state->lifecycle;
+      if (lifecycle.stopping()) return;
       if (error) {
-        // Out of descriptors or memory: retrying at once would spin; back off up to 1 s.
-        backoff = std::min<std::chrono::milliseconds>(std::max(backoff * 2, 10ms), 1s);
-        state->log(log_level::error, "accept failed: " + error.message() + "; retrying in " +
-                                         std::to_string(backoff.count()) + " ms");
-        pause.expires_after(backoff);
-        pause.async_wait(
+        // Out of descriptors or memory: retrying at once would spin.
+        lifecycle.retry_after_failure(
+            "accept", error,
             [self = this->shared_from_this()](std::error_code) { self->accept_next(); });
         return;
       }
-      backoff = 0ms;
-      if (state->sessions.size() >= state->options.max_connections) {
-        refuse(state, codec, std::move(socket));
+      lifecycle.succeeded();
+      if (server_state->full()) {
+        refuse(server_state, codec, std::move(socket));
       } else {
-        start_session(state, handler, codec, std::move(socket));
+        admit(server_state, handler, codec, std::move(socket));
       }
       accept_next();
     }
 
-    state_ptr state;
+    state_ptr server_state;
     Handler* handler;
     Codec codec;
-    std::chrono::milliseconds backoff{0};
-    asio::steady_timer pause;  // The back-off after a failed accept.
   };
+
+  // ---- the prepare step (transports with a handshake) ----------------------------------------
+
+  // A stream between accept and its session: the transport's handshake runs on it, under the
+  // handshake deadline. Shared with the handshake's completion and the deadline's.
+  struct pending_stream final : detail::server_session {
+    pending_stream(state_ptr server, stream_type accepted, const endpoint_type& remote)
+        : server_state{std::move(server)},
+          stream{std::move(accepted)},
+          peer{remote},
+          deadline{stream.get_executor()} {
+      server_state->preparing.push_back(*this);
+    }
+    ~pending_stream() override { server_state->preparing.erase(*this); }
+    void close_now() override {
+      std::error_code ignored;
+      stream.close(ignored);
+    }
+
+    state_ptr server_state;
+    stream_type stream;
+    endpoint_type peer;
+    asio::steady_timer deadline;
+    bool timed_out = false;
+  };
+
+  // Runs the transport's handshake on `stream`, then `next(stream)` — or, when it fails or
+  // runs out of time, closes the stream, reports it and drops it. Without a prepare step,
+  // `next` runs at once.
+  template <typename Next>
+  static void prepare(const state_ptr& server, stream_type stream, const endpoint_type& peer,
+                      bool becomes_session, Next next) {
+    if constexpr (preparing_transport<Transport>) {
+      auto pending = std::make_shared<pending_stream>(server, std::move(stream), peer);
+      if (becomes_session) ++server->handshakes;
+      pending->deadline.expires_after(server->options.handshake_timeout);
+      pending->deadline.async_wait(
+          [weak = std::weak_ptr<pending_stream>{pending}](std::error_code error) {
+            if (error) return;
+            if (const auto alive = weak.lock()) {
+              alive->timed_out = true;
+              alive->close_now();
+            }
+          });
+      server->transport.async_prepare(
+          pending->stream,
+          [pending, becomes_session, next = std::move(next)](std::error_code error) mutable {
+            pending->deadline.cancel();
+            const state_ptr owner = pending->server_state;
+            if (becomes_session) --owner->handshakes;
+            if (!error && pending->timed_out) error = errc::timed_out;
+            if (!error && owner->lifecycle.stopping()) error = asio::error::operation_aborted;
+            if (error) {
+              if (!becomes_session) --owner->refusing;  // A refusal ends here.
+              handshake_failed(owner, *pending, error);
+              pending.reset();
+              owner->lifecycle.unit_ended(owner->drained());
+              return;
+            }
+            stream_type ready = std::move(pending->stream);
+            const endpoint_type from = pending->peer;
+            pending.reset();
+            next(std::move(ready), from);
+          });
+    } else {
+      static_cast<void>(server);
+      static_cast<void>(becomes_session);
+      next(std::move(stream), peer);
+    }
+  }
+
+  static void handshake_failed(const state_ptr& server, pending_stream& pending,
+                               std::error_code error) {
+    if (server_observer* observer = server->observer()) {
+      observer->on_handshake_failed(error, pending.timed_out);
+    }
+    if (server->lifecycle.stopping()) return;
+    server->log(log_level::info,
+                to_string(pending.peer) + ": handshake " +
+                    (pending.timed_out ? std::string{"timed out"} : "failed: " + error.message()));
+  }
+
+  // ---- sessions ------------------------------------------------------------------------------
 
   // A session's memory: owned by its handler's coroutine (through session_task), so it goes
   // when that coroutine ends or is destroyed (an io_context destroyed with handlers suspended).
   template <typename Codec>
   struct session_entry final : detail::server_session {
     session_entry(state_ptr server, connection_type<Codec> accepted, const endpoint_type& remote)
-        : state{std::move(server)}, connection{std::move(accepted)}, peer{remote} {
-      state->sessions.push_back(*this);
+        : server_state{std::move(server)}, connection{std::move(accepted)}, peer{remote} {
+      server_state->sessions.push_back(*this);
+      connection.set_observer(server_state->observer());
     }
-    ~session_entry() override { state->sessions.erase(*this); }
+    ~session_entry() override { server_state->sessions.erase(*this); }
     void close_now() override { connection.close(); }
 
-    state_ptr state;
+    state_ptr server_state;
     connection_type<Codec> connection;
     asio::awaitable<void> handler;  // The handler's coroutine, until it starts.
     endpoint_type peer;             // For the log: a failed connection's socket no longer knows it.
@@ -327,18 +354,30 @@ class basic_server {
     std::unique_ptr<session_entry<Codec>> session;
   };
 
+  // Socket options, then the transport's handshake, then the session.
   template <typename Codec, typename Handler>
-  static void start_session(const state_ptr& state, Handler* handler, const Codec& codec,
-                            socket_type socket) {
-    const server_options& options = state->options;
+  static void admit(const state_ptr& server, Handler* handler, const Codec& codec,
+                    socket_type socket) {
     std::error_code ignored;
     const endpoint_type peer = socket.remote_endpoint(ignored);
-    if (const std::error_code error = apply_socket_options(socket, options.socket)) {
-      state->log(log_level::warning,
-                 to_string(peer) + ": socket options not applied: " + error.message());
+    if (const std::error_code error = apply_socket_options(socket, server->options.socket)) {
+      server->log(log_level::warning,
+                  to_string(peer) + ": socket options not applied: " + error.message());
     }
+    prepare(server, server->transport.make_stream(std::move(socket)), peer, true,
+            [server, handler, codec](stream_type stream, const endpoint_type& from) {
+              start_session(server, handler, codec, std::move(stream), from);
+            });
+  }
+
+  template <typename Codec, typename Handler>
+  static void start_session(const state_ptr& server, Handler* handler, const Codec& codec,
+                            stream_type stream, const endpoint_type& peer) {
     auto session = std::make_unique<session_entry<Codec>>(
-        state, connection_type<Codec>{std::move(socket), codec, options.connection}, peer);
+        server,
+        server->transport.make_connection(std::move(stream), codec, server->options.connection),
+        peer);
+    if (server_observer* observer = server->observer()) observer->on_session_start();
     try {
       // Only a handler that is not a coroutine can throw here.
       session->handler = (*handler)(session->connection);
@@ -348,7 +387,7 @@ class basic_server {
     }
     // stop() cancels the handler through the session's signal.
     const asio::cancellation_slot cancel = session->cancel_handler.slot();
-    detail::spawn(state->acceptor.get_executor(), session_task<Codec>{std::move(session)}, cancel);
+    detail::spawn(server->listener.get_executor(), session_task<Codec>{std::move(session)}, cancel);
   }
 
   // The handler returned or threw. Its slot frees now; the graceful close that follows (send
@@ -356,66 +395,91 @@ class basic_server {
   template <typename Codec>
   static void end_session(std::unique_ptr<session_entry<Codec>> session,
                           const std::exception_ptr& failure) {
-    const state_ptr state = session->state;
-    state->sessions.erase(*session);
-    if (failure && !state->stopping) {
-      state->log(log_level::error, to_string(session->peer) +
-                                       ": handler failed: " + detail::describe_exception(failure));
+    const state_ptr server = session->server_state;
+    server->sessions.erase(*session);
+    const bool stopping = server->lifecycle.stopping();
+    if (failure && !stopping) {
+      server->log(log_level::error, to_string(session->peer) +
+                                        ": handler failed: " + detail::describe_exception(failure));
     } else if (const std::error_code error = session->connection.error()) {
-      state->log(log_level::info,
-                 to_string(session->peer) + ": connection ended: " + error.message());
+      server->log(log_level::info,
+                  to_string(session->peer) + ": connection ended: " + error.message());
     }
-    state->slot_freed.cancel();
-    if (state->stopping && state->sessions.empty()) state->drain_deadline.cancel();
-    asio::co_spawn(state->acceptor.get_executor(),
-                   close_gracefully(std::move(session->connection), state->options.drain_timeout),
-                   asio::detached);
+    if (server_observer* observer = server->observer()) {
+      observer->on_session_end(session_end_reason(session->connection, failure, stopping));
+    }
+    server->lifecycle.unit_ended(server->drained());
+    asio::co_spawn(server->listener.get_executor(),
+                   close_gracefully(server, std::move(session->connection)), asio::detached);
   }
 
-  template <typename Codec>
-  static asio::awaitable<void> close_gracefully(connection_type<Codec> connection,
-                                                std::chrono::milliseconds drain_timeout) {
-    co_await connection.close_gracefully(drain_timeout);
+  template <typename Connection>
+  static close_reason session_end_reason(const Connection& connection,
+                                         const std::exception_ptr& failure, bool stopping) {
+    if (stopping) return close_reason::server_stop;
+    if (failure) return close_reason::handler_error;
+    const close_reason ended_by = connection.close_reason();
+    return ended_by == close_reason::none ? close_reason::handler_done : ended_by;
   }
 
+  // Holds the server state (and so its observer) until the connection is closed.
+  template <typename Connection>
+  static asio::awaitable<void> close_gracefully(state_ptr server, Connection connection) {
+    co_await connection.close_gracefully(server->options.drain_timeout);
+    connection.close();
+  }
+
+  // ---- refusals ------------------------------------------------------------------------------
+
   template <typename Codec>
-  static void refuse(const state_ptr& state, const Codec& codec, socket_type socket) {
-    const server_options& options = state->options;
+  static void refuse(const state_ptr& server, const Codec& codec, socket_type socket) {
     std::error_code ignored;
-    const std::string peer = to_string(socket.remote_endpoint(ignored));
-    const std::string reason =
-        "server full (" + std::to_string(options.max_connections) + " connections)";
-    state->log(log_level::warning, "refused " + peer + ": " + reason);
-    if (state->refusing >= detail::max_concurrent_refusals) return;  // The socket closes here.
-    ++state->refusing;
-    asio::co_spawn(state->acceptor.get_executor(),
-                   send_refusal(state, codec, std::move(socket), "error: " + reason),
-                   asio::detached);
+    const endpoint_type peer = socket.remote_endpoint(ignored);
+    const std::string reason = detail::server_full_reason(server->options.max_connections);
+    server->log(log_level::warning, "refused " + to_string(peer) + ": " + reason);
+    if (server_observer* observer = server->observer()) observer->on_refused();
+    if (server->refusing >= detail::max_concurrent_refusals) return;  // The socket closes here.
+    ++server->refusing;
+    prepare(server, server->transport.make_stream(std::move(socket)), peer, false,
+            [server, codec, reason](stream_type stream, const endpoint_type&) {
+              asio::co_spawn(server->listener.get_executor(),
+                             send_refusal(server, codec, std::move(stream), "error: " + reason),
+                             asio::detached);
+            });
   }
 
+  // The refusal goes through the codec, so a client of any protocol can read it: as a message
+  // when the codec's messages can hold text (line, length-prefixed and most user codecs); a
+  // codec whose messages cannot is refused by closing the connection.
   template <typename Codec>
-  static asio::awaitable<void> send_refusal(state_ptr state, Codec codec, socket_type socket,
+  static asio::awaitable<void> send_refusal(state_ptr server, Codec codec, stream_type stream,
                                             std::string default_message) {
     using namespace std::chrono_literals;
-    connection_options refusal_limits = state->options.connection;
+    struct refusal_done {
+      state* owner;
+      ~refusal_done() { --owner->refusing; }
+    } done{server.get()};
+    connection_options refusal_limits = server->options.connection;
     refusal_limits.write_timeout = 1s;
-    connection_type<Codec> connection{std::move(socket), std::move(codec), refusal_limits};
+    auto connection =
+        server->transport.make_connection(std::move(stream), std::move(codec), refusal_limits);
+    connection.set_observer(server->observer());
     using message_type = typename Codec::message_type;
     if constexpr (std::is_constructible_v<message_type, std::string_view>) {
-      const std::string& custom = state->options.refusal_message;
+      const std::string& custom = server->options.refusal_message;
       const std::string& text = custom.empty() ? default_message : custom;
       connection.try_write(message_type{std::string_view{text}});
     }
     co_await connection.close_gracefully(1s);
-    --state->refusing;
+    connection.close();
   }
 
   state_ptr state_;
 };
 
 /// A TCP server (IPv4, IPv6, or dual-stack).
-using tcp_server = basic_server<asio::ip::tcp>;
+using tcp_server = basic_server<tcp_transport>;
 /// A Unix domain stream socket server.
-using unix_server = basic_server<asio::local::stream_protocol>;
+using unix_server = basic_server<unix_transport>;
 
 }  // namespace coronet

@@ -4,8 +4,10 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 
+#include "coronet/endpoint/server_observer.hpp"
 #include "coronet/endpoint/socket_options.hpp"
 #include "coronet/log.hpp"
 #include "coronet/stream/connection_options.hpp"
@@ -56,6 +58,13 @@ struct server_options {
   /// stop(): how long connections may take to send what is queued before they are closed.
   /// Default 5 s.
   std::chrono::milliseconds drain_timeout = std::chrono::seconds{5};
+  /// Bound on a transport's handshake (TLS, a WebSocket upgrade) between accept and the
+  /// handler: a deadline for the whole handshake, not an idle timer. A connection that has not
+  /// finished it by then is closed. Unused by plain TCP and Unix sockets. Default 10 s.
+  std::chrono::milliseconds handshake_timeout = std::chrono::seconds{10};
+  /// Receives the server's events and its connections' traffic (see server_observer). It must
+  /// stay alive while the server or any of its connections is. Default none.
+  std::shared_ptr<server_observer> observer;
   /// Where the server reports what it cannot return: handler exceptions, accept failures.
   /// Default: warnings and errors to stderr.
   log_hook log = log_to_stderr;

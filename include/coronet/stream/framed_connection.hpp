@@ -21,11 +21,12 @@
 #include <asio/steady_timer.hpp>
 
 #include "coronet/codec/codec_concepts.hpp"
-#include "coronet/detail/connection_core.hpp"
+#include "coronet/connection_observer.hpp"
 #include "coronet/error.hpp"
+#include "coronet/read_result.hpp"
 #include "coronet/stream/connection_options.hpp"
+#include "coronet/stream/detail/connection_core.hpp"
 #include "coronet/stream/encoded_message.hpp"
-#include "coronet/stream/read_result.hpp"
 #include "coronet/stream/stream_concepts.hpp"
 
 namespace coronet {
@@ -57,7 +58,6 @@ struct framed_state : connection_core<Stream> {
                                            std::optional<Codec>>
       fresh_codec;
   std::size_t consume_before_read = 0;  // The last message's bytes, dropped at the next read.
-  bool end_of_stream = false;
 };
 
 }  // namespace detail
@@ -161,6 +161,16 @@ class framed_connection {
   /// Closes now; queued bytes are discarded and pending reads and writes end.
   void close() { core_->close(); }
 
+  /// Reports this connection's events (bytes, messages, decode errors, drops) to `observer`,
+  /// or to nobody (nullptr). The observer must outlive the connection or be detached first;
+  /// close() detaches it. A server attaches its own to every connection it serves.
+  void set_observer(connection_observer* observer) noexcept { core_->set_observer(observer); }
+
+  /// What ended the connection's reading or writing for good, as far as it knows (none while
+  /// it is usable): peer_closed, reset, idle_timeout, read_timeout, write_timeout,
+  /// slow_consumer or protocol_error.
+  coronet::close_reason close_reason() const noexcept { return core_->ended_by(); }
+
   /// Whether the connection is still usable (not closed, no fatal error).
   bool is_open() const noexcept { return core_ && core_->is_open(); }
 
@@ -243,22 +253,24 @@ class framed_connection {
             input.consume(std::exchange(core->consume_before_read, 0));
             core->begin_read_call();
           } else if (read_error == asio::error::eof) {
-            core->end_of_stream = true;
+            core->set_end_of_stream();
           } else if (read_error) {
             return result::failure(read_error);
           }
-          auto decoded = core->end_of_stream ? core->codec.decode_eof(input.readable())
-                                             : core->codec.decode(input.readable());
+          auto decoded = core->at_end_of_stream() ? core->codec.decode_eof(input.readable())
+                                                  : core->codec.decode(input.readable());
           if (decoded.has_message()) {
             core->consume_before_read = decoded.consumed();
+            core->count_message_received();
             return result::of(std::move(decoded).message());
           }
           input.consume(decoded.consumed());
           if (decoded.has_error()) {
+            core->count_decode_error(decoded.error(), decoded.recoverable());
             if (!decoded.recoverable()) core->fail(decoded.error());
-            return result::failure(decoded.error(), decoded.reason(), decoded.recoverable());
+            return result::decode_failure(decoded.error(), decoded.reason(), decoded.recoverable());
           }
-          if (core->end_of_stream) return result::failure(asio::error::eof);
+          if (core->at_end_of_stream()) return result::failure(asio::error::eof);
           return std::nullopt;  // Read more.
         });
   }
@@ -277,6 +289,7 @@ class framed_connection {
     if (!core.is_open()) return closed_reason(core);
     if (!core.has_room()) {
       if (core.options().queue_policy != send_queue_policy::disconnect) {
+        core.count_queue_drop();
         return errc::send_queue_full;
       }
       core.fail(errc::slow_consumer);

@@ -239,8 +239,8 @@ class basic_datagram_endpoint {
     if (size > core.limit) {
       // Over the limit by one byte (the buffer's extra byte) or by more (cut by the kernel).
       ++stats.rejected_oversize;
-      return result_type::failure(errc::frame_too_long, "datagram larger than max_datagram_size",
-                                  true, std::move(sender));
+      return result_type::decode_failure(
+          errc::frame_too_long, "datagram larger than max_datagram_size", std::move(sender));
     }
     auto decoded = core.codec.decode(std::string_view{data, size});
     if (decoded.has_message()) {
@@ -248,15 +248,15 @@ class basic_datagram_endpoint {
     }
     if (decoded.needs_more()) {
       ++stats.rejected_other;
-      return result_type::failure(errc::truncated_frame,
-                                  "the codec wants more bytes than one datagram holds", true,
-                                  std::move(sender));
+      return result_type::decode_failure(errc::truncated_frame,
+                                         "the codec wants more bytes than one datagram holds",
+                                         std::move(sender));
     }
     const std::error_code error = decoded.error();
     ++(error == errc::frame_too_long ? stats.rejected_oversize
        : error == errc::invalid_utf8 ? stats.rejected_invalid_utf8
                                      : stats.rejected_other);
-    return result_type::failure(error, decoded.reason(), true, std::move(sender));
+    return result_type::decode_failure(error, decoded.reason(), std::move(sender));
   }
 
   static asio::awaitable<into_result_type> receive_raw(core_ptr core, std::span<char> buffer,

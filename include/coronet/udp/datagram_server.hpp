@@ -8,7 +8,6 @@
 #include <chrono>
 #include <cstddef>
 #include <exception>
-#include <list>
 #include <memory>
 #include <string>
 #include <system_error>
@@ -20,12 +19,16 @@
 #include <asio/cancellation_signal.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
+#include <asio/experimental/as_tuple.hpp>
 #include <asio/io_context.hpp>
-#include <asio/steady_timer.hpp>
+#include <asio/use_awaitable.hpp>
 
 #include "coronet/codec/codec_concepts.hpp"
 #include "coronet/codec/datagram_codec.hpp"
 #include "coronet/detail/describe_exception.hpp"
+#include "coronet/detail/direct_resume.hpp"
+#include "coronet/detail/server_lifecycle.hpp"
+#include "coronet/detail/session_list.hpp"
 #include "coronet/endpoint/address.hpp"
 #include "coronet/error.hpp"
 #include "coronet/log.hpp"
@@ -38,8 +41,6 @@ namespace coronet {
 
 namespace detail {
 
-/// "what()" of a handler's exception (src/udp/datagram_server.cpp).
-
 /// Whether a receive error reports an ICMP error about an earlier send (port or host
 /// unreachable) rather than a fault of the socket itself.
 bool is_icmp_report(const std::error_code& error) noexcept;
@@ -49,29 +50,26 @@ struct datagram_server_state {
   datagram_server_state(const asio::any_io_executor& executor, datagram_server_options opts,
                         Codec codec)
       : options{std::move(opts)},
-        endpoint{executor, options.endpoint, std::move(codec)},
-        slot_freed{executor, asio::steady_timer::time_point::max()},
-        drain_deadline{executor} {}
+        lifecycle{executor, options.log, options.drain_timeout},
+        endpoint{executor, options.endpoint, std::move(codec)} {}
 
-  void log(log_level level, const std::string& message) const {
-    if (options.log) options.log(level, message);
-  }
+  void log(log_level level, const std::string& message) const { lifecycle.log(level, message); }
 
   // The end of a stop: every handler is done (or the drain deadline passed).
   void finish() {
-    drain_deadline.cancel();
+    lifecycle.end_drain();
     endpoint.close();
   }
 
   datagram_server_options options;
+  server_lifecycle lifecycle;
   basic_datagram_endpoint<Protocol, Codec> endpoint;
-  std::list<asio::cancellation_signal> handlers;  // One per running handler, to cancel it.
-  asio::cancellation_signal stop_receiving;       // Bound to the receive loop.
-  asio::steady_timer slot_freed;                  // Never expires; cancelled when one ends.
-  asio::steady_timer drain_deadline;
+  session_list handlers;                     // The running handlers, to cancel them.
+  asio::cancellation_signal stop_receiving;  // Bound to the receive loop.
   bool receive_loop_running = false;
-  bool stopping = false;
   datagram_server_stats counters;  // All but .endpoint, which the endpoint keeps.
+  // The handler object, alive while any running handler (which holds this state) may use it.
+  std::shared_ptr<void> handler;
 };
 
 }  // namespace detail
@@ -110,21 +108,24 @@ class basic_datagram_server {
   /// handlers finish).
   ~basic_datagram_server() {
     halt_receiving();
-    for (asio::cancellation_signal& handler : state_->handlers) {
-      handler.emit(asio::cancellation_type::terminal);
-    }
+    state_->handlers.for_each([](detail::server_session& running) {
+      running.cancel_handler.emit(asio::cancellation_type::terminal);
+    });
     state_->finish();
   }
 
   /// Starts receiving; each valid datagram runs `handler`. Call once.
   template <typename Handler>
   void serve(Handler handler) {
-    static_assert(std::is_invocable_v<Handler&, datagram_type&>,
-                  "a handler is called as handler(datagram&) and returns asio::awaitable<void>");
-    if (state_->receive_loop_running || state_->stopping) return;
+    static_assert(std::is_invocable_r_v<asio::awaitable<void>, Handler&, datagram_type&>,
+                  "a datagram handler is called as handler(datagram&) and returns "
+                  "asio::awaitable<void>");
+    if (state_->receive_loop_running || state_->lifecycle.stopping()) return;
     state_->receive_loop_running = true;
-    asio::co_spawn(state_->endpoint.get_executor(),
-                   receive_loop(state_, std::make_shared<Handler>(std::move(handler))),
+    auto owned = std::make_shared<Handler>(std::move(handler));
+    Handler* raw = owned.get();
+    state_->handler = std::move(owned);
+    asio::co_spawn(state_->endpoint.get_executor(), receive_loop(state_, raw),
                    asio::bind_cancellation_slot(state_->stop_receiving.slot(), asio::detached));
   }
 
@@ -133,18 +134,16 @@ class basic_datagram_server {
   /// socket file). The io_context's run() returns once the last handler is done (if it has no
   /// other work).
   void stop() {
-    if (state_->stopping) return;
+    if (state_->lifecycle.stopping()) return;
     halt_receiving();
     if (state_->handlers.empty()) {
       state_->finish();
       return;
     }
-    state_->drain_deadline.expires_after(state_->options.drain_timeout);
-    state_->drain_deadline.async_wait([state = state_](std::error_code error) {
-      if (error) return;
-      for (asio::cancellation_signal& handler : state->handlers) {
-        handler.emit(asio::cancellation_type::terminal);
-      }
+    state_->lifecycle.drain([state = state_] {
+      state->handlers.for_each([](detail::server_session& running) {
+        running.cancel_handler.emit(asio::cancellation_type::terminal);
+      });
       state->endpoint.close();  // A handler that ignores cancellation: its sends fail now.
     });
   }
@@ -169,32 +168,86 @@ class basic_datagram_server {
  private:
   using state_type = detail::datagram_server_state<Protocol, Codec>;
   using state_ptr = std::shared_ptr<state_type>;
-  using handler_list = std::list<asio::cancellation_signal>;
+  static constexpr auto tuple_awaitable = asio::experimental::as_tuple(asio::use_awaitable);
 
   void halt_receiving() {
-    state_->stopping = true;
+    state_->lifecycle.begin_stop();
     if (state_->receive_loop_running) {
       state_->stop_receiving.emit(asio::cancellation_type::terminal);
     }
-    state_->slot_freed.cancel();
+  }
+
+  // One running handler: owned by its coroutine (through handler_task), in the server's list
+  // while it runs so that stop() can cancel it.
+  struct running_handler final : detail::server_session {
+    running_handler(state_ptr server, datagram_type received)
+        : server_state{std::move(server)}, datagram{std::move(received)} {
+      server_state->handlers.push_back(*this);
+    }
+    ~running_handler() override { server_state->handlers.erase(*this); }
+    void close_now() override {}  // Nothing of its own: it replies through the server's socket.
+
+    state_ptr server_state;
+    datagram_type datagram;
+    asio::awaitable<void> body;  // The handler's coroutine, until it starts.
+  };
+
+  // What detail::spawn runs: the handler; its end frees its slot. Started the way stream
+  // servers start theirs: one spawned coroutine per datagram, no wrapper around it.
+  struct handler_task {
+    asio::awaitable<void>& body() { return running->body; }
+    void done(const std::exception_ptr& failure) && { handler_ended(std::move(running), failure); }
+
+    std::unique_ptr<running_handler> running;
+  };
+
+  template <typename Handler>
+  static void start_handler(const state_ptr& state, Handler* handler, datagram_type datagram) {
+    auto running = std::make_unique<running_handler>(state, std::move(datagram));
+    state->counters.peak_handlers = std::max(state->counters.peak_handlers, state->handlers.size());
+    try {
+      running->body = (*handler)(running->datagram);  // Throws only if not a coroutine.
+    } catch (...) {
+      handler_ended(std::move(running), std::current_exception());
+      return;
+    }
+    const asio::cancellation_slot cancel = running->cancel_handler.slot();
+    detail::spawn(state->endpoint.get_executor(), handler_task{std::move(running)}, cancel);
+  }
+
+  static void handler_ended(std::unique_ptr<running_handler> running,
+                            const std::exception_ptr& failure) {
+    const state_ptr state = running->server_state;
+    const endpoint_type sender = running->datagram.sender;
+    running.reset();  // Out of the list (and its datagram freed) before anyone is woken.
+    if (failure) {
+      ++state->counters.handler_failures;
+      if (!state->lifecycle.stopping()) {
+        state->log(log_level::error, "handler for a datagram from " + to_string(sender) +
+                                         " failed: " + detail::describe_exception(failure));
+      }
+    } else {
+      ++state->counters.handled;
+    }
+    if (state->lifecycle.unit_ended(state->handlers.empty())) state->finish();
   }
 
   template <typename Handler>
-  static asio::awaitable<void> receive_loop(state_ptr state, std::shared_ptr<Handler> handler) {
+  static asio::awaitable<void> receive_loop(state_ptr state, Handler* handler) {
     using namespace std::chrono_literals;
     const datagram_server_options& options = state->options;
-    std::chrono::milliseconds backoff{0};
-    while (!state->stopping) {
+    detail::server_lifecycle& lifecycle = state->lifecycle;
+    while (!lifecycle.stopping()) {
       if (state->handlers.size() >= options.max_concurrent_handlers &&
           options.when_busy == busy_policy::pause_receiving) {
-        co_await state->slot_freed.async_wait(detail::datagram_tuple_awaitable);
+        co_await lifecycle.wait_for_free_slot(tuple_awaitable);
         continue;
       }
       auto received = co_await state->endpoint.receive_from(0ms);
-      if (state->stopping) break;
+      if (lifecycle.stopping()) break;
       if (!received) {
         if (!received.recoverable()) break;  // The endpoint was closed.
-        if (received.error().category() == error_category()) {
+        if (received.decode_error()) {
           state->log(log_level::debug, "rejected a datagram from " + to_string(received.sender()) +
                                            ": " + received.error().message() + " (" +
                                            std::string{received.reason()} + ")");
@@ -205,57 +258,20 @@ class basic_datagram_server {
           state->log(log_level::debug, "receive: " + received.error().message());
           continue;
         }
-        // A socket error (out of memory, ...): retrying at once could spin; back off up to 1 s.
-        backoff = std::min<std::chrono::milliseconds>(std::max(backoff * 2, 10ms), 1s);
-        state->log(log_level::warning, "receive failed: " + received.error().message() +
-                                           "; retrying in " + std::to_string(backoff.count()) +
-                                           " ms");
-        asio::steady_timer pause{state->endpoint.get_executor(), backoff};
-        co_await pause.async_wait(detail::datagram_tuple_awaitable);
+        // A socket error (out of memory, ...): retrying at once could spin.
+        co_await lifecycle.retry_after_failure("receive", received.error(), tuple_awaitable);
         continue;
       }
-      backoff = 0ms;
+      lifecycle.succeeded();
       if (state->handlers.size() >= options.max_concurrent_handlers) {
         ++state->counters.dropped_busy;  // busy_policy::drop
         continue;
       }
-      auto slot = state->handlers.emplace(state->handlers.end());
-      state->counters.peak_handlers =
-          std::max(state->counters.peak_handlers, state->handlers.size());
-      datagram_type datagram{owned_message_t<typename Codec::message_type>(*received),
-                             received.sender(), state->endpoint};
-      asio::co_spawn(state->endpoint.get_executor(),
-                     run_handler(state, handler, std::move(datagram), slot), asio::detached);
+      start_handler(state, handler,
+                    datagram_type{owned_message_t<typename Codec::message_type>(*received),
+                                  received.sender(), state->endpoint});
     }
     state->receive_loop_running = false;
-  }
-
-  template <typename Handler>
-  static asio::awaitable<void> run_handler(state_ptr state, std::shared_ptr<Handler> handler,
-                                           datagram_type datagram,
-                                           typename handler_list::iterator slot) {
-    const endpoint_type sender = datagram.sender;
-    auto [failure] = co_await asio::co_spawn(
-        state->endpoint.get_executor(), call_handler(handler, std::move(datagram)),
-        asio::bind_cancellation_slot(slot->slot(), detail::datagram_tuple_awaitable));
-    if (failure) {
-      ++state->counters.handler_failures;
-      if (!state->stopping) {
-        state->log(log_level::error, "handler for a datagram from " + to_string(sender) +
-                                         " failed: " + detail::describe_exception(failure));
-      }
-    } else {
-      ++state->counters.handled;
-    }
-    state->handlers.erase(slot);
-    state->slot_freed.cancel();
-    if (state->stopping && state->handlers.empty()) state->finish();
-  }
-
-  template <typename Handler>
-  static asio::awaitable<void> call_handler(std::shared_ptr<Handler> handler,
-                                            datagram_type datagram) {
-    co_await (*handler)(datagram);
   }
 
   state_ptr state_;

@@ -7,7 +7,7 @@
 #include <system_error>
 #include <utility>
 
-#include "coronet/stream/read_result.hpp"
+#include "coronet/read_result.hpp"
 
 namespace coronet {
 
@@ -28,6 +28,11 @@ class receive_result : public read_result<Message> {
   /// A decoded message from `sender`.
   static receive_result of(Message message, Endpoint sender) {
     return {read_result<Message>::of(std::move(message)), std::move(sender)};
+  }
+  /// The codec (or the size limit) rejected the datagram `sender` sent.
+  static receive_result decode_failure(std::error_code error, std::string_view reason,
+                                       Endpoint sender) {
+    return {read_result<Message>::decode_failure(error, reason, true), std::move(sender)};
   }
   /// No message: `error` (and a static `reason` for codec errors).
   static receive_result failure(std::error_code error, std::string_view reason = {},

@@ -9,22 +9,10 @@
 
 #include <asio/awaitable.hpp>
 
+#include "coronet/owned_message.hpp"
 #include "coronet/udp/datagram_endpoint.hpp"
 
 namespace coronet {
-
-/// The type a handler owns a message as: std::string for codecs that yield std::string_view
-/// (views into a receive buffer the next datagram overwrites), else the codec's message_type.
-template <typename Message>
-struct owned_message {
-  using type = Message;
-};
-template <>
-struct owned_message<std::string_view> {
-  using type = std::string;
-};
-template <typename Message>
-using owned_message_t = typename owned_message<Message>::type;
 
 /// One datagram handed to a server handler. It owns its message, so the handler may keep it
 /// across co_await while the server receives the next datagrams.

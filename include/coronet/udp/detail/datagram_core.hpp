@@ -3,12 +3,12 @@
 // by a timeout and cancellable through the calling coroutine's cancellation slot.
 #pragma once
 
-#include <sys/socket.h>
-#include <sys/types.h>
+#include <sys/socket.h>  // MSG_TRUNC
 
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <span>
 #include <string>
@@ -63,8 +63,8 @@ std::size_t datagram_limit(const Codec& codec, const datagram_options& options) 
 // std::system_error when the socket cannot be set up as asked.
 void open_udp_socket(asio::ip::udp::socket& socket, const datagram_options& options);
 /// Returns the inode of the bound socket file (0 when unbound).
-ino_t open_unix_datagram_socket(asio::local::datagram_protocol::socket& socket,
-                                const datagram_options& options);
+std::uint64_t open_unix_datagram_socket(asio::local::datagram_protocol::socket& socket,
+                                        const datagram_options& options);
 /// Removes `path` if it is still the socket file with `inode` (not one a successor bound).
 
 // Everything a pending receive or send needs after it resumes, so that an endpoint can be
@@ -104,7 +104,7 @@ struct datagram_core {
   bool receiving = false;
   bool closed = false;
   std::string unix_path;  // The socket file we bound, removed at close (if still ours).
-  ino_t unix_inode = 0;
+  std::uint64_t unix_inode = 0;
 };
 
 struct datagram_deadline_guard {

@@ -1,16 +1,20 @@
-// The codec-independent state of a framed connection: the byte stream, the read buffer, the
-// bounded send queue and its single writer, and the watchdog that enforces timeouts. It is shared
-// (shared_ptr) with the completion handlers of in-flight writes and timers, so a connection object
-// can be destroyed while the stream still has operations pending.
+// The codec-independent state of a framed connection: the byte stream, the read buffer and its
+// read loop, the bounded send queue and its single writer, and the watchdog that enforces the
+// timeouts. It is shared (shared_ptr) with the completion handlers of in-flight writes and
+// timers, so a connection object can be destroyed while the stream still has operations pending.
+//
+// The parts by concern: read_buffer.hpp (input bytes), send_queue.hpp (output bytes),
+// file_transfer.hpp (send_file), and here the read loop, the writer and the watchdog, which
+// share the flags below.
 #pragma once
 
 #include <algorithm>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <span>
-#include <string>
 #include <system_error>
 #include <type_traits>
 #include <utility>
@@ -21,20 +25,19 @@
 #include <asio/experimental/append.hpp>
 #include <asio/experimental/as_tuple.hpp>
 #include <asio/post.hpp>
-#include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
-#include <asio/write.hpp>
-#include <cstdint>
-#include <tuple>
 
+#include "coronet/connection_observer.hpp"
 #include "coronet/detail/deadline_service.hpp"
 #include "coronet/detail/direct_resume.hpp"
-#include "coronet/detail/read_buffer.hpp"
-#include "coronet/detail/sendfile.hpp"
+#include "coronet/detail/wake_signal.hpp"
 #include "coronet/error.hpp"
 #include "coronet/stream/connection_options.hpp"
-#include "coronet/stream/stream_concepts.hpp"
+#include "coronet/stream/detail/file_transfer.hpp"
+#include "coronet/stream/detail/read_buffer.hpp"
+#include "coronet/stream/detail/send_queue.hpp"
+#include "coronet/stream/stream_traits.hpp"
 
 namespace coronet::detail {
 
@@ -52,9 +55,9 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
         options_{options},
         deadlines_{&deadline_service::of(stream_.get_executor())},
         last_receive_{clock::now()} {
-    if constexpr (socket_stream<Stream>) {
-      // Reads try the socket without waiting first (read_now_or_suspend); async operations are
-      // not affected by this mode.
+    if constexpr (is_descriptor_stream_v<Stream>) {
+      // Reads try the descriptor without waiting first (read_now_or_suspend); async operations
+      // are not affected by this mode.
       std::error_code ignored;
       stream_.non_blocking(true, ignored);
     }
@@ -69,16 +72,21 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   /// The first error that ended the connection (empty while it is usable).
   std::error_code failure() const noexcept { return failure_; }
   bool is_open() const noexcept { return !failure_ && !closed_; }
+  /// The last thing that ended a read or a write for good (see close_reason).
+  close_reason ended_by() const noexcept { return ended_by_; }
+  /// The stream has ended (a read saw end of stream); decoding goes on with decode_eof.
+  bool at_end_of_stream() const noexcept { return end_of_stream_; }
+  void set_end_of_stream() noexcept { end_of_stream_ = true; }
+
+  /// Where the connection reports its events; null for none. Detached at close().
+  connection_observer* observer() const noexcept { return observer_; }
+  void set_observer(connection_observer* observer) noexcept {
+    observer_ = closed_ ? nullptr : observer;
+  }
+
   /// Heap bytes the read buffer and the send queue's strings hold now (not what they contain).
-  std::size_t buffer_capacity() const noexcept {
-    const auto heap = [](const std::string& text) {
-      return text.capacity() > std::string{}.capacity() ? text.capacity() : 0;
-    };
-    return input_.capacity() + heap(pending_) + heap(sending_);
-  }
-  std::size_t queued_bytes() const noexcept {
-    return pending_.size() + sending_.size() - handed_over_;
-  }
+  std::size_t buffer_capacity() const noexcept { return input_.capacity() + queue_.capacity(); }
+  std::size_t queued_bytes() const noexcept { return queue_.queued_bytes(); }
 
   // ---- reading -------------------------------------------------------------------------------
 
@@ -88,6 +96,15 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   void begin_read_call() noexcept {
     read_call_deadline_ = clock::time_point::max();
     if (!input_.empty()) start_message_clock();
+  }
+
+  /// A decoded message was handed to the reader, or failed to decode.
+  void count_message_received() noexcept {
+    if (observer_) observer_->messages_received.add(1);
+  }
+  void count_decode_error(std::error_code error, bool recoverable) {
+    if (!recoverable) ended_by_ = close_reason::protocol_error;
+    if (observer_) observer_->on_decode_error(error, recoverable);
   }
 
   /// The read loop of every read path, in one coroutine frame (an idle connection waits inside
@@ -103,7 +120,7 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
     while (true) {
       if (auto done = attempt(error)) co_return std::move(*done);
       error = begin_read();
-      if constexpr (socket_stream<Stream>) {
+      if constexpr (is_descriptor_stream_v<Stream>) {
         // The steps are plain functions: what they keep on the stack takes no room in this
         // frame, which every idle connection holds.
         while (!error && !read_now_or_suspend(error)) {
@@ -129,17 +146,21 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   // ---- writing -------------------------------------------------------------------------------
 
   /// Whether one more message may be queued now (an empty queue always takes one).
-  bool has_room() const noexcept {
-    return queued_bytes() == 0 || queued_bytes() < options_.send_queue_limit;
+  bool has_room() const noexcept { return queue_.has_room(options_.send_queue_limit); }
+
+  /// The buffer encoders append to; call commit_queued() after appending a message.
+  std::string& queue() noexcept { return queue_.pending(); }
+
+  /// Counts the message just appended and starts sending it, unless a send is already in
+  /// flight (its completion sends everything queued meanwhile, as one write).
+  void commit_queued() {
+    if (observer_) observer_->messages_sent.add(1);
+    if (!writing_ && queue_.has_pending() && is_open()) start_send();
   }
 
-  /// The buffer encoders append to; call commit_queued() after appending.
-  std::string& queue() noexcept { return pending_; }
-
-  /// Starts sending what was appended to queue(), unless a send is already in flight (its
-  /// completion sends everything queued meanwhile, as one write).
-  void commit_queued() {
-    if (!writing_ && !pending_.empty() && is_open()) start_send();
+  /// A message was not queued for lack of room (the drop policy, or try_write()).
+  void count_queue_drop() {
+    if (observer_) observer_->on_send_queue_drop();
   }
 
   /// Waits until has_room() or the connection fails. Returns the failure, or operation_aborted
@@ -154,20 +175,22 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   }
 
   /// Sends `count` bytes of `file` from `offset`, after everything queued before it; messages
-  /// written meanwhile are queued behind it. Zero-copy sendfile(2) on a Linux socket, pread and
-  /// write otherwise. A failure part-way leaves the stream mid-file, so it ends the connection.
+  /// written meanwhile are queued behind it. A failure part-way leaves the stream mid-file, so
+  /// it ends the connection.
   asio::awaitable<std::error_code> send_file(int file, std::uint64_t offset, std::uint64_t count) {
     if (const std::error_code error = co_await wait_until_sent()) co_return error;
     if (!is_open()) co_return make_error_code(errc::connection_closed);
     writing_ = true;  // Hold the writer's role: write() only queues until we are done.
-    std::error_code error = co_await transfer_file(file, offset, count);
+    std::error_code error = co_await transfer_file(
+        stream_, file, offset, count, [this] { begin_write_deadline(); },
+        [this](std::size_t sent) { count_sent(sent); });
     writing_ = false;
     write_deadline_ = clock::time_point::max();
     if (error) {
       if (!closed_) fail(error);
       if (failure_) error = failure_;
-    } else {
-      commit_queued();
+    } else if (queue_.has_pending() && is_open()) {
+      start_send();
     }
     wake_waiters();
     co_return error;
@@ -178,20 +201,24 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   /// Ends the connection with `error` (the first error wins): closes the stream, which aborts
   /// every pending operation, and wakes everyone waiting.
   void fail(std::error_code error) {
-    if (!failure_) failure_ = error;
+    if (!failure_) {
+      failure_ = error;
+      ended_by_ = reason_for_failure(error);
+    }
     close();
   }
 
-  /// Closes the stream now; queued bytes are discarded.
+  /// Closes the stream now; queued bytes are discarded and the observer is detached.
   void close() {
     if (closed_) return;
     closed_ = true;
+    observer_ = nullptr;
     std::error_code ignored;
     stream_.close(ignored);
     deadlines_->cancel(*this);
     watchdog_expiry_ = clock::time_point::max();
     wake_waiters();
-    pending_.clear();
+    queue_.discard_pending();
   }
 
  private:
@@ -201,20 +228,28 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   // reallocate and grow again on every burst, go once it has been quiet for large_buffer_linger.
   static constexpr std::size_t small_buffer_size = 4096;
   static constexpr std::chrono::seconds large_buffer_linger{1};
-  // Reads taken straight from the socket before other work gets a turn (see read_until).
+  // Reads taken straight from the descriptor before other work gets a turn (see read_until).
   static constexpr std::uint8_t reads_in_a_row_limit = 4;
+  // The largest single read: read sizes are kept in 32 bits (every connection holds them).
+  static constexpr std::size_t max_single_read = std::size_t{1} << 30;
+
+  close_reason reason_for_failure(std::error_code error) const noexcept {
+    if (error == errc::slow_consumer) return close_reason::slow_consumer;
+    if (error == errc::timed_out) return writing_ ? close_reason::write_timeout : ended_by_;
+    if (error == asio::error::eof) return close_reason::peer_closed;
+    if (error.category() == std::system_category()) return close_reason::reset;
+    return close_reason::protocol_error;  // A codec's error, in coronet's or its own category.
+  }
 
   // Only while waiting for readability (no read holds the input buffer) with nothing to send.
   void release_buffers(bool large_ones_too) noexcept {
     if (large_ones_too || input_.capacity() <= small_buffer_size) input_.release();
-    if (writing_ || !pending_.empty()) return;
-    if (large_ones_too || pending_.capacity() <= small_buffer_size) std::string{}.swap(pending_);
-    if (large_ones_too || sending_.capacity() <= small_buffer_size) std::string{}.swap(sending_);
+    if (writing_ || queue_.has_pending()) return;
+    queue_.release(small_buffer_size, large_ones_too);
   }
 
   bool holds_large_buffers() const noexcept {
-    return input_.capacity() > small_buffer_size || pending_.capacity() > small_buffer_size ||
-           sending_.capacity() > small_buffer_size;
+    return input_.capacity() > small_buffer_size || queue_.holds_more_than(small_buffer_size);
   }
 
   // The connection has nothing to do until its peer sends: give back what it need not hold.
@@ -226,7 +261,7 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   }
 
   void wake_waiters() {
-    if (waiting_ > 0) room_->cancel();
+    if (waiting_ > 0) room_->notify_all();
   }
 
   // A read from the stream begins: its deadline is the earlier of the idle and read timeouts.
@@ -247,12 +282,13 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   // time, up to max_read_size).
   asio::mutable_buffer read_space() {
     const std::span<char> space = input_.prepare(next_read_size_);
-    offered_ = space.size();
-    return asio::buffer(space.data(), space.size());
+    offered_ = static_cast<std::uint32_t>(std::min(space.size(), max_single_read));
+    return asio::buffer(space.data(), offered_);
   }
 
-  // One read through Asio's async_read_some (streams other than sockets). A coroutine of its
-  // own, so that the read loop's frame, which idle socket connections hold, stays small.
+  // One read through Asio's async_read_some (every stream that is not a descriptor stream). A
+  // coroutine of its own, so that the read loop's frame, which idle socket connections hold,
+  // stays small.
   asio::awaitable<std::error_code> read_through_asio() {
     asio::cancellation_state caller = co_await asio::this_coro::cancellation_state;
     forward_cancellation(caller.slot());
@@ -271,9 +307,9 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
     }
   }
 
-  // One step of a read from a socket. Returns true when the read is over (the bytes are in the
-  // input buffer, or `error` says why not), false when the reading coroutine must suspend in
-  // suspend_read first.
+  // One step of a read from a descriptor stream. Returns true when the read is over (the bytes
+  // are in the input buffer, or `error` says why not), false when the reading coroutine must
+  // suspend in suspend_read first.
   //
   // A read takes what the socket has without waiting; if it has nothing, the coroutine waits
   // for readability holding no buffer (or only the part of a message already received), so an
@@ -331,15 +367,21 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   std::error_code end_read(std::error_code error, std::size_t count) {
     if (count > 0) {
       input_.commit(count);
+      if (observer_) observer_->bytes_received.add(count);
       last_receive_ = clock::now();
       start_message_clock();
       if (count == offered_)
         next_read_size_ = static_cast<std::uint32_t>(std::min<std::size_t>(
-            {std::size_t{next_read_size_} * 2, options_.max_read_size, 1U << 30}));
+            {std::size_t{next_read_size_} * 2, options_.max_read_size, max_single_read}));
       return {};
     }
     if (failure_) return failure_;
     if (error == asio::error::operation_aborted && read_timed_out_) return errc::timed_out;
+    if (error == asio::error::eof) {
+      ended_by_ = close_reason::peer_closed;
+    } else if (error && error != asio::error::operation_aborted) {
+      ended_by_ = close_reason::reset;
+    }
     return error;
   }
 
@@ -355,10 +397,7 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
     while (!condition()) {
       if (failure_) co_return failure_;
       if (closed_) co_return make_error_code(errc::connection_closed);
-      if (!room_) {
-        room_ =
-            std::make_unique<asio::steady_timer>(stream_.get_executor(), clock::time_point::max());
-      }
+      if (!room_) room_ = std::make_unique<wake_signal>(stream_.get_executor());
       ++waiting_;
       co_await room_->async_wait(tuple_awaitable);  // Woken by progress, failure or cancellation.
       --waiting_;
@@ -377,84 +416,41 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
     }
   }
 
-  asio::awaitable<std::error_code> transfer_file(int file, std::uint64_t offset,
-                                                 std::uint64_t count) {
-#if defined(__linux__)
-    if constexpr (socket_stream<Stream>) {
-      std::error_code error;
-      stream_.native_non_blocking(true, error);
-      while (!error && count > 0) {
-        const std::size_t chunk =
-            static_cast<std::size_t>(std::min<std::uint64_t>(count, 1U << 30));
-        auto [sent_error, sent] = sendfile_some(stream_.native_handle(), file, offset, chunk);
-        if (!sent_error && sent == 0)
-          co_return asio::error::eof;  // The file is shorter than count.
-        if (sent_error == asio::error::would_block) {
-          begin_write_deadline();
-          std::tie(error) = co_await stream_.async_wait(Stream::wait_write, tuple_awaitable);
-          continue;
-        }
-        error = sent_error;
-        offset += sent;
-        count -= sent;
-      }
-      co_return failure_ ? failure_ : error;
-    }
-#endif
-    constexpr std::size_t chunk_size = 64 * 1024;
-    const auto chunk = std::make_unique_for_overwrite<char[]>(chunk_size);
-    while (count > 0) {
-      const std::size_t wanted =
-          static_cast<std::size_t>(std::min<std::uint64_t>(count, chunk_size));
-      auto [read_error, read] = read_file_at(file, offset, chunk.get(), wanted);
-      if (read_error) co_return read_error;
-      if (read == 0) co_return asio::error::eof;
-      begin_write_deadline();
-      auto [write_error, written] =
-          co_await asio::async_write(stream_, asio::buffer(chunk.get(), read), tuple_awaitable);
-      if (write_error) co_return failure_ ? failure_ : write_error;
-      offset += written;
-      count -= written;
-    }
-    co_return std::error_code{};
+  void count_sent(std::size_t bytes) noexcept {
+    if (observer_) observer_->bytes_sent.add(bytes);
   }
 
   void start_send() {
     writing_ = true;
-    sending_.swap(pending_);
-    handed_over_ = 0;
+    queue_.begin_batch();
     begin_write_deadline();
     send_rest();
   }
 
   // Hands the rest of the batch to the stream. What it takes stops counting against the queue
-  // limit at once: a peer that reads a large batch in parts, as fast as it can, is not a slow
-  // consumer.
+  // limit at once (see send_queue).
   void send_rest() {
-    stream_.async_write_some(
-        asio::buffer(sending_.data() + handed_over_, sending_.size() - handed_over_),
-        [self = this->shared_from_this()](std::error_code error, std::size_t count) {
-          self->handed_over_ += count;
-          if (error || self->closed_ || self->handed_over_ == self->sending_.size()) {
-            self->on_sent(error);
-            return;
-          }
-          self->wake_waiters();          // Room was made.
-          self->begin_write_deadline();  // Progress: the write timeout bounds a stall, not a batch.
-          self->send_rest();
-        });
+    stream_.async_write_some(queue_.unsent(), [self = this->shared_from_this()](
+                                                  std::error_code error, std::size_t count) {
+      self->count_sent(count);
+      const bool batch_done = self->queue_.hand_over(count);
+      if (error || self->closed_ || batch_done) {
+        self->on_sent(error);
+        return;
+      }
+      self->wake_waiters();          // Room was made.
+      self->begin_write_deadline();  // Progress: the write timeout bounds a stall, not a batch.
+      self->send_rest();
+    });
   }
 
   void on_sent(std::error_code error) {
     writing_ = false;
     write_deadline_ = clock::time_point::max();
-    sending_.clear();
-    handed_over_ = 0;
-    // A large burst should not pin its buffer for the connection's lifetime.
-    if (sending_.capacity() > options_.send_queue_limit) std::string{}.swap(sending_);
+    queue_.end_batch(options_.send_queue_limit);
     if (error) {
       if (!closed_) fail(error);  // After close(), an aborted write is expected, not a failure.
-    } else if (!pending_.empty() && is_open()) {
+    } else if (queue_.has_pending() && is_open()) {
       start_send();
     } else if (waiting_readable_) {
       last_sent_ = clock::now();
@@ -496,6 +492,8 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
     }
     if (reading_ && now >= read_deadline_) {
       read_timed_out_ = true;
+      ended_by_ =
+          now >= read_call_deadline_ ? close_reason::read_timeout : close_reason::idle_timeout;
       read_cancel_.emit(asio::cancellation_type::terminal);
     }
     clock::time_point next = clock::time_point::max();
@@ -516,23 +514,22 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   Stream stream_;
   connection_options options_;
   read_buffer input_;
-  std::size_t offered_ = 0;  // The size of the space the read in progress fills.
-  // Two counters that never need 64 bits, side by side (every connection holds them).
+  // Three counters that never need 64 bits, side by side (every connection holds them).
+  std::uint32_t offered_ = 0;  // The size of the space the read in progress fills.
   std::uint32_t next_read_size_ = 4096;
   std::uint32_t waiting_ = 0;  // Coroutines waiting on room_.
 
-  std::string pending_;          // Encoded, waiting for the current send to finish.
-  std::string sending_;          // The batch being written; untouched until it completes.
-  std::size_t handed_over_ = 0;  // Bytes of sending_ the stream has taken so far.
+  send_queue queue_;
+  connection_observer* observer_ = nullptr;
 
   deadline_service* deadlines_;
   // Where the watchdog waits, as this connection knows it (the service's copy is under its
   // lock): max() while not queued or once it has fired.
   clock::time_point watchdog_expiry_ = clock::time_point::max();
-  // Writers waiting for room (or for the queue to drain) wait on this timer, which never
-  // expires: progress, failure or close cancels it. Made on first use: most connections never
-  // wait, and an idle one should not pay for it.
-  std::unique_ptr<asio::steady_timer> room_;
+  // Writers waiting for room (or for the queue to drain) wait on this: progress, failure or
+  // close wakes them. Made on first use: most connections never wait, and an idle one should
+  // not pay for it.
+  std::unique_ptr<wake_signal> room_;
   asio::cancellation_signal read_cancel_;
 
   clock::time_point last_receive_;
@@ -543,12 +540,25 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
 
   std::error_code failure_;
   // The flags together, after the rest: every connection holds them, padding included.
+  //
+  // Legal combinations (anything not listed cannot happen):
+  // - closed_ is final: once set, reading_/writing_ only go back to false as the aborted
+  //   operations complete, and nothing sets them again (begin_read and commit_queued check).
+  // - waiting_readable_ implies reading_ (a read waits for readability, holding no buffer);
+  //   reading_ without it means a read is in progress or it is giving the others a turn.
+  // - read_timed_out_ implies reading_ until that read completes; the next begin_read clears it.
+  // - writing_ means one batch (or a send_file) is in flight; with closed_ it is completing.
+  // - end_of_stream_ may hold with any other flag: the stream ended and decoding drains the
+  //   buffer; later reads of the stream return end of stream again.
+  // - ended_by_ is none until a read or write ends for good, then the last such reason.
   bool writing_ = false;
   bool reading_ = false;
   bool read_timed_out_ = false;
   bool closed_ = false;
   bool waiting_readable_ = false;    // A read waits for readability, holding no buffer.
+  bool end_of_stream_ = false;       // A read saw the end of the stream.
   std::uint8_t reads_in_a_row_ = 0;  // Straight from the socket, since the last turn given.
+  close_reason ended_by_ = close_reason::none;
 };
 
 }  // namespace coronet::detail

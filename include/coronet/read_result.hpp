@@ -1,4 +1,5 @@
-// What framed_connection::read() returns: the next message, or why there is none.
+// What a read returns, on every transport: the next message, or why there is none (framed
+// connections return it from read(); datagram endpoints extend it with the sender).
 #pragma once
 
 #include <optional>
@@ -31,6 +32,14 @@ class read_result {
     result.recoverable_ = recoverable;
     return result;
   }
+  /// The codec rejected the input: `error` is the codec's (coronet's category or the codec's
+  /// own), `reason` its explanation.
+  static read_result decode_failure(std::error_code error, std::string_view reason,
+                                    bool recoverable) {
+    read_result result = failure(error, reason, recoverable);
+    result.decode_error_ = true;
+    return result;
+  }
 
   explicit operator bool() const noexcept { return message_.has_value(); }
   bool has_message() const noexcept { return message_.has_value(); }
@@ -47,6 +56,9 @@ class read_result {
   std::string_view reason() const noexcept { return reason_; }
   /// True for a codec error that spoiled one message only: the next read() goes on.
   bool recoverable() const noexcept { return recoverable_; }
+  /// True when the codec rejected the input (whatever the error's category: a user codec may
+  /// report errors of its own), false for a transport error, a timeout or the end.
+  bool decode_error() const noexcept { return decode_error_; }
   /// True when the peer ended the stream cleanly and every message has been read.
   bool at_end() const noexcept { return error() == asio::error::eof; }
 
@@ -59,6 +71,7 @@ class read_result {
   const std::error_category* error_category_ = &std::system_category();
   int error_value_ = 0;
   bool recoverable_ = false;
+  bool decode_error_ = false;
   std::string_view reason_;
 };
 

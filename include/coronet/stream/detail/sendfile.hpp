@@ -1,4 +1,4 @@
-// System calls behind framed_connection::send_file.
+// System calls behind framed_connection::send_file (see file_transfer.hpp).
 #pragma once
 
 #include <cstddef>
