@@ -1,11 +1,14 @@
 // Every built-in codec, and the custom codec of docs/codecs.md, through the conformance kit; and
 // proof that the kit catches codecs that break the contract.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <coronet/codec.hpp>
 #include <coronet/testing/codec_conformance.hpp>
+#include <cstdint>
 #include <netstring_codec.hpp>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 using coronet::testing::check_datagrams;
@@ -172,4 +175,145 @@ TEST_CASE("the conformance kit reports a codec that makes no progress") {
   const auto report = check_stream_splits([] { return stuck_codec{}; }, "abc");
   CHECK_FALSE(report.ok());
   CHECK(report.summary().find("without consuming input") != std::string::npos);
+}
+
+namespace {
+
+// A user's zero-copy type-length-value message: one type byte, then a value that views into the
+// buffer it was decoded from, as the built-in codecs' std::string_view messages do.
+struct tlv_view {
+  std::uint8_t type = 0;
+  std::string_view value;
+  friend bool operator==(const tlv_view&, const tlv_view&) = default;
+};
+
+// What the kit keeps a tlv_view as.
+struct tlv_record {
+  std::uint8_t type = 0;
+  std::string value;
+  friend bool operator==(const tlv_record&, const tlv_record&) = default;
+};
+
+// The same message, with no owned form declared for it.
+struct undeclared_tlv_view : tlv_view {
+  friend bool operator==(const undeclared_tlv_view&, const undeclared_tlv_view&) = default;
+};
+
+// Frames are a type byte, a length byte and up to 255 value bytes. With `truncates_values`
+// (broken on purpose) it yields a value cut short when the buffer ends inside it, so what it
+// decodes depends on where the stream was split.
+template <typename Message, bool truncates_values = false>
+struct basic_tlv_codec {
+  using message_type = Message;
+  using result = coronet::decode_result<Message>;
+
+  result decode(std::string_view bytes) {
+    if (bytes.size() < 2) return result::need_more();
+    std::size_t length = static_cast<unsigned char>(bytes[1]);
+    if (bytes.size() < 2 + length) {
+      if (!truncates_values) return result::need_more();
+      length = bytes.size() - 2;
+    }
+    Message message;
+    message.type = static_cast<std::uint8_t>(bytes[0]);
+    message.value = bytes.substr(2, length);
+    return result::complete(message, 2 + length);
+  }
+  result decode_eof(std::string_view bytes) {
+    result decoded = decode(bytes);
+    if (!decoded.needs_more() || bytes.empty()) return decoded;
+    return result::failure(coronet::errc::truncated_frame, "stream ended inside a TLV frame",
+                           bytes.size(), false);
+  }
+  std::error_code encode(const Message& message, std::string& out) const {
+    if (message.value.size() > 255) return coronet::errc::frame_too_long;
+    out.push_back(static_cast<char>(message.type));
+    out.push_back(static_cast<char>(message.value.size()));
+    out += message.value;
+    return {};
+  }
+};
+
+using tlv_codec = basic_tlv_codec<tlv_view>;
+
+// Broken on purpose: yields whatever is buffered, as bytes the kit has no formatter for.
+struct greedy_byte_codec {
+  using message_type = std::vector<std::uint8_t>;
+  using result = coronet::decode_result<message_type>;
+  result decode(std::string_view bytes) {
+    if (bytes.empty()) return result::need_more();
+    return result::complete(message_type(bytes.begin(), bytes.end()), bytes.size());
+  }
+  result decode_eof(std::string_view bytes) { return decode(bytes); }
+  std::error_code encode(const message_type& message, std::string& out) const {
+    out.append(message.begin(), message.end());
+    return {};
+  }
+};
+
+}  // namespace
+
+// The declared owned form: the kit keeps a tlv_record, and prints it in failure reports.
+template <>
+struct coronet::testing::owned_form<tlv_view> {
+  using type = tlv_record;
+  static tlv_record copy(const tlv_view& message) {
+    return {message.type, std::string{message.value}};
+  }
+  static std::string format(const tlv_record& record) {
+    return "tlv{type " + std::to_string(record.type) + ", \"" + record.value + "\"}";
+  }
+};
+
+TEST_CASE(
+    "a type-length-value codec whose message holds a string_view passes the conformance kit") {
+  const auto make = [] { return tlv_codec{}; };
+  const std::vector<std::string> values = {
+      "hello", "", std::string(255, 'v'), "\x00\xff\n"s, "second hello", std::string(100, 'w')};
+  std::vector<tlv_view> messages;
+  for (std::size_t i = 0; i < values.size(); ++i)
+    messages.push_back({static_cast<std::uint8_t>(i + 1), values[i]});
+  const auto round_trip = check_stream_round_trip(make, messages);
+  INFO(round_trip.summary());
+  CHECK(round_trip.ok());
+
+  // A truncated last frame must give the same error however the stream is split.
+  const auto truncated = check_stream_splits(make, "\x01\x02hi\x02\x05xyz"s);
+  INFO(truncated.summary());
+  CHECK(truncated.ok());
+
+  const auto datagrams = check_datagrams(make, {"\x01\x05hello"s, "\x02\x00"s, "\x03\x03xyz"s});
+  INFO(datagrams.summary());
+  CHECK(datagrams.ok());
+}
+
+TEST_CASE("a conformance failure shows both messages and the split that exposed it") {
+  const auto make = [] { return basic_tlv_codec<tlv_view, true>{}; };
+  const auto report = check_stream_splits(make, "\x01\x05hello\x02\x02ok"s);
+  REQUIRE_FALSE(report.ok());
+  INFO(report.summary());
+  const std::string split_at_4 =
+      "split at 4: event 0: expected message(tlv{type 1, \"hello\"}), got message(tlv{type 1, "
+      "\"he\"}) (decoded at stream offset 0 with 4 of 11 bytes fed)";
+  CHECK(std::find(report.failures.begin(), report.failures.end(), split_at_4) !=
+        report.failures.end());
+}
+
+TEST_CASE("a conformance failure shows messages that have no formatter as bytes in hex") {
+  const auto report = check_stream_splits([] { return greedy_byte_codec{}; }, "\x01\x02\xff"s);
+  REQUIRE_FALSE(report.ok());
+  INFO(report.summary());
+  CHECK(report.failures.front() ==
+        "split at 1: event 0: expected message(bytes 01 02 ff), got message(bytes 01) (decoded at "
+        "stream offset 0 with 1 of 3 bytes fed)");
+}
+
+TEST_CASE("the conformance kit reports a message that still views into its buffer once kept") {
+  const auto make = [] { return basic_tlv_codec<undeclared_tlv_view>{}; };
+  const auto splits = check_stream_splits(make, "\x01\x05hello\x02\x02ok"s);
+  CHECK_FALSE(splits.ok());
+  CHECK(splits.summary().find("still views into the buffer") != std::string::npos);
+  const auto datagrams = check_datagrams(make, {"\x01\x05hello"s});
+  CHECK_FALSE(datagrams.ok());
+  CHECK(datagrams.summary().find("still views into the buffer") != std::string::npos);
 }

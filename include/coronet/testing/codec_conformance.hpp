@@ -1,7 +1,9 @@
 // Codec conformance kit: runs any codec (built-in or a user's) through the checks every coronet
 // codec must pass — round trips, every split point, random chunkings, byte-at-a-time feeding —
 // and reports each difference. It depends on no test framework: assert on report.ok() and print
-// report.summary() with whatever framework you use.
+// report.summary() with whatever framework you use. A failure shows both messages and the split
+// that exposed it; a message that views into its decode buffer needs a declared owned form
+// (owned_form.hpp) so that the kit can compare it once the buffer is gone.
 #pragma once
 
 #include <algorithm>
@@ -18,13 +20,13 @@
 #include <vector>
 
 #include "coronet/codec/codec_concepts.hpp"
+#include "coronet/testing/owned_form.hpp"
 
 namespace coronet::testing {
 
-/// How a decoded message is kept after its buffer is gone: views become std::string.
+/// How a decoded message is kept after its buffer is gone: its owned form (see owned_form).
 template <typename Message>
-using message_snapshot_t =
-    std::conditional_t<std::is_convertible_v<Message, std::string_view>, std::string, Message>;
+using message_snapshot_t = owned_form_t<Message>;
 
 /// One thing a decoder produced: a message or an error.
 template <typename Snapshot>
@@ -39,12 +41,20 @@ struct decode_event {
 template <typename C>
 using event_for = decode_event<message_snapshot_t<typename C::message_type>>;
 
+/// Where a feeding run produced an event: what failure reports say about the split.
+struct event_origin {
+  std::size_t offset = 0;   ///< Stream bytes consumed before the decode() call that produced it.
+  std::size_t arrived = 0;  ///< Stream bytes handed to the codec by then.
+  bool at_end = false;      ///< Produced by decode_eof(), after the whole stream.
+};
+
 /// What a feeding run produced, plus facts about how the codec used the caller's buffer.
 template <typename C>
 struct feed_outcome {
   std::vector<event_for<C>> events;
-  std::size_t max_buffered = 0;     ///< Largest caller buffer handed to decode().
-  std::vector<std::string> broken;  ///< Contract violations (consumed too much, no progress, ...).
+  std::size_t max_buffered = 0;       ///< Largest caller buffer handed to decode().
+  std::vector<std::string> broken;    ///< Contract violations (consumed too much, no progress).
+  std::vector<event_origin> origins;  ///< Where each of `events` came from, in the same order.
 };
 
 /// Result of a conformance check: empty failures means the codec passed.
@@ -73,59 +83,86 @@ struct conformance_options {
 namespace detail {
 
 template <typename Message>
-message_snapshot_t<Message> snapshot(const Message& message) {
-  if constexpr (std::is_convertible_v<Message, std::string_view>) {
-    return std::string{std::string_view{message}};
-  } else {
-    return message;
-  }
+owned_form_t<Message> snapshot(const Message& message) {
+  return owned_form<Message>::copy(message);
 }
 
-inline std::string printable(std::string_view bytes, std::size_t limit = 40) {
-  std::string out = "\"";
-  for (std::size_t i = 0; i < bytes.size() && i < limit; ++i) {
-    const auto byte = static_cast<unsigned char>(bytes[i]);
-    if (byte >= 0x20 && byte < 0x7F && byte != '"' && byte != '\\') {
-      out.push_back(static_cast<char>(byte));
-    } else {
-      constexpr char hex[] = "0123456789abcdef";
-      out += "\\x";
-      out.push_back(hex[byte >> 4]);
-      out.push_back(hex[byte & 0xF]);
-    }
-  }
-  if (bytes.size() > limit) out += "...(" + std::to_string(bytes.size()) + " bytes)";
-  return out + "\"";
-}
-
-template <typename Snapshot>
-std::string describe(const decode_event<Snapshot>& event) {
+template <typename Message>
+std::string describe(const decode_event<owned_form_t<Message>>& event) {
   if (event.is_error) return "error(" + event.error.message() + ")";
-  if constexpr (std::is_convertible_v<Snapshot, std::string_view>) {
-    return "message(" + printable(event.message) + ")";
+  if constexpr (can_format<Message>) {
+    return "message(" + format_kept<Message>(event.message) + ")";
   } else {
-    return "message";
+    return "message (no formatter)";
   }
 }
 
-template <typename Snapshot>
-std::string first_difference(const std::vector<decode_event<Snapshot>>& expected,
-                             const std::vector<decode_event<Snapshot>>& actual) {
+inline std::string describe_origin(const event_origin& origin, std::size_t stream_size) {
+  std::string out = " (decoded at stream offset " + std::to_string(origin.offset);
+  if (origin.at_end) return out + " by decode_eof)";
+  return out + " with " + std::to_string(origin.arrived) + " of " + std::to_string(stream_size) +
+         " bytes fed)";
+}
+
+// Where `actual` first differs from `expected`: both events, and where the run produced its own
+// (`origins`, when known), which names the chunk boundary that exposed the difference.
+template <typename Message>
+std::string first_difference(const std::vector<decode_event<owned_form_t<Message>>>& expected,
+                             const std::vector<decode_event<owned_form_t<Message>>>& actual,
+                             const std::vector<event_origin>& origins = {},
+                             std::size_t stream_size = 0) {
+  auto origin_of = [&](std::size_t i) {
+    return i < origins.size() ? describe_origin(origins[i], stream_size) : std::string{};
+  };
   const std::size_t common = std::min(expected.size(), actual.size());
   for (std::size_t i = 0; i < common; ++i) {
     if (!(expected[i] == actual[i])) {
-      return "event " + std::to_string(i) + ": expected " + describe(expected[i]) + ", got " +
-             describe(actual[i]);
+      return "event " + std::to_string(i) + ": expected " + describe<Message>(expected[i]) +
+             ", got " + describe<Message>(actual[i]) + origin_of(i);
     }
   }
-  return "expected " + std::to_string(expected.size()) + " events, got " +
-         std::to_string(actual.size());
+  const std::string counts = "expected " + std::to_string(expected.size()) + " events, got " +
+                             std::to_string(actual.size());
+  if (expected.size() > common)
+    return counts + "; first missing: " + describe<Message>(expected[common]);
+  if (actual.size() > common)
+    return counts + "; first extra: " + describe<Message>(actual[common]) + origin_of(common);
+  return counts;
+}
+
+enum class ownership_probe { no_message, owned, borrowed };
+
+// Decodes the start of `bytes` with two fresh codecs from two copies, scrambles the first copy,
+// and compares the kept forms of the two messages: they differ when the kept form still views
+// into its buffer, and every later comparison would then read freed memory.
+template <typename MakeCodec>
+ownership_probe probe_ownership(MakeCodec& make_codec, std::string_view bytes) {
+  using message = typename std::invoke_result_t<MakeCodec&>::message_type;
+  auto codec = make_codec();
+  auto twin = make_codec();
+  std::string scrambled{bytes};
+  const std::string intact{bytes};
+  const auto first = codec.decode(std::string_view{scrambled});
+  const auto second = twin.decode(std::string_view{intact});
+  if (!first.has_message() || !second.has_message()) return ownership_probe::no_message;
+  const owned_form_t<message> kept = snapshot(first.message());
+  for (char& byte : scrambled)
+    byte = static_cast<char>(~byte);
+  return kept == snapshot(second.message()) ? ownership_probe::owned : ownership_probe::borrowed;
+}
+
+inline const char* borrowed_message_failure() {
+  return "the kept form of a message still views into the buffer it was decoded from: declare "
+         "coronet::testing::owned_form<message_type> (see docs/codecs.md); nothing else was "
+         "checked";
 }
 
 // Runs decode (or decode_eof) on `buffer` until it needs more input, dropping consumed bytes the
 // way a framed connection does. Returns false once the codec reported an unrecoverable error.
+// `fed` is how many stream bytes have been appended to `buffer` so far.
 template <typename C, typename Decode>
-bool drain(Decode&& decode, std::string& buffer, feed_outcome<C>& outcome) {
+bool drain(Decode&& decode, std::string& buffer, std::size_t fed, bool at_end,
+           feed_outcome<C>& outcome) {
   // Each round must consume a byte or wait for input; this bound catches a codec that loops.
   const std::size_t round_limit = buffer.size() + 2;
   for (std::size_t round = 0; round <= round_limit; ++round) {
@@ -142,6 +179,8 @@ bool drain(Decode&& decode, std::string& buffer, feed_outcome<C>& outcome) {
     } else if (result.has_error()) {
       outcome.events.push_back({true, {}, result.error()});
     }
+    if (result.has_message() || result.has_error())
+      outcome.origins.push_back({fed - buffer.size(), fed, at_end});
     buffer.erase(0, consumed);
     if (result.needs_more()) return true;
     if (result.has_error() && !result.recoverable()) return false;
@@ -173,9 +212,9 @@ feed_outcome<C> feed_in_chunks(C codec, std::string_view stream,
     size = std::clamp<std::size_t>(size, 1, stream.size() - offset);
     buffer.append(stream.substr(offset, size));
     offset += size;
-    if (!detail::drain<C>(decode, buffer, outcome)) return outcome;
+    if (!detail::drain<C>(decode, buffer, offset, false, outcome)) return outcome;
   }
-  detail::drain<C>(decode_eof, buffer, outcome);
+  detail::drain<C>(decode_eof, buffer, offset, true, outcome);
   return outcome;
 }
 
@@ -186,7 +225,12 @@ template <typename MakeCodec>
 requires stream_codec<std::invoke_result_t<MakeCodec&>> conformance_report check_stream_splits(
     MakeCodec make_codec, std::string_view stream, const conformance_options& options = {}) {
   using C = std::invoke_result_t<MakeCodec&>;
+  using message = typename C::message_type;
   conformance_report report;
+  if (detail::probe_ownership(make_codec, stream) == detail::ownership_probe::borrowed) {
+    report.failures.push_back(detail::borrowed_message_failure());
+    return report;
+  }
   const feed_outcome<C> reference = feed_in_chunks(make_codec(), stream, {stream.size()});
   for (const std::string& violation : reference.broken)
     report.failures.push_back(violation);
@@ -198,7 +242,8 @@ requires stream_codec<std::invoke_result_t<MakeCodec&>> conformance_report check
       report.failures.push_back(how + ": " + violation);
     if (run.events != reference.events) {
       report.failures.push_back(how + ": " +
-                                detail::first_difference(reference.events, run.events));
+                                detail::first_difference<message>(reference.events, run.events,
+                                                                  run.origins, stream.size()));
     }
   };
 
@@ -242,9 +287,15 @@ check_stream_round_trip(MakeCodec make_codec, const std::vector<Message>& messag
     }
     expected.push_back({false, detail::snapshot(typename C::message_type{message}), {}});
   }
+  if (detail::probe_ownership(make_codec, stream) == detail::ownership_probe::borrowed) {
+    report.failures.push_back(detail::borrowed_message_failure());
+    return report;
+  }
   const feed_outcome<C> whole = feed_in_chunks(make_codec(), stream, {stream.size()});
   if (whole.events != expected) {
-    report.failures.push_back("round trip: " + detail::first_difference(expected, whole.events));
+    report.failures.push_back("round trip: " +
+                              detail::first_difference<typename C::message_type>(
+                                  expected, whole.events, whole.origins, stream.size()));
   }
   conformance_report splits = check_stream_splits(make_codec, stream, options);
   report.runs = splits.runs + 1;
@@ -259,7 +310,17 @@ template <typename MakeCodec>
 requires codec<std::invoke_result_t<MakeCodec&>> conformance_report
 check_datagrams(MakeCodec make_codec, const std::vector<std::string>& datagrams) {
   using C = std::invoke_result_t<MakeCodec&>;
+  using message = typename C::message_type;
   conformance_report report;
+  for (const std::string& datagram : datagrams) {
+    const detail::ownership_probe probe = detail::probe_ownership(make_codec, datagram);
+    if (probe == detail::ownership_probe::no_message) continue;
+    if (probe == detail::ownership_probe::borrowed) {
+      report.failures.push_back(detail::borrowed_message_failure());
+      return report;
+    }
+    break;
+  }
   auto decode_one = [&report](C& codec, const std::string& datagram, std::size_t index) {
     auto result = codec.decode(std::string_view{datagram});
     if (result.needs_more()) {
@@ -289,9 +350,9 @@ check_datagrams(MakeCodec make_codec, const std::vector<std::string>& datagrams)
     in_reverse[i] = decode_one(reversed, datagrams[i], i);
   report.runs = 3;
   if (in_order != alone)
-    report.failures.push_back("in order: " + detail::first_difference(alone, in_order));
+    report.failures.push_back("in order: " + detail::first_difference<message>(alone, in_order));
   if (in_reverse != alone)
-    report.failures.push_back("reversed: " + detail::first_difference(alone, in_reverse));
+    report.failures.push_back("reversed: " + detail::first_difference<message>(alone, in_reverse));
 
   const C encoder = make_codec();
   for (std::size_t i = 0; i < datagrams.size(); ++i) {
