@@ -82,6 +82,24 @@ TEST_CASE("tcp server refuses connection N+1 with a clear line and frees a slot 
   });
 }
 
+TEST_CASE("a refused client of a length-prefixed codec reads the refusal as one frame") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    tcp_server server{io, {.max_connections = 1, .log = nullptr}};
+    server.serve<coronet::length_prefixed_codec>(echo_handler{});
+    const std::uint16_t port = server.local_endpoint().port();
+    auto first = co_await coronet::connect<coronet::length_prefixed_codec>("127.0.0.1", port,
+                                                                           quick_connect());
+    const std::string echo = co_await ask(first, "framed");
+    CHECK(echo == "framed");
+    auto refused = co_await coronet::connect<coronet::length_prefixed_codec>("127.0.0.1", port,
+                                                                             quick_connect());
+    const std::string refusal = co_await next_line(refused);
+    CHECK(refusal == "error: server full (1 connection)");
+    const std::string refused_end = co_await next_line(refused);
+    CHECK(refused_end == eof_text());
+  });
+}
+
 TEST_CASE("tcp server with pause_accepting leaves newcomers in the backlog until a slot frees") {
   run_async([](asio::io_context& io) -> asio::awaitable<void> {
     tcp_server server{
