@@ -28,6 +28,7 @@
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include "coronet/endpoint/address.hpp"
 #include "coronet/error.hpp"
 #include "coronet/udp/datagram_options.hpp"
 #include "coronet/udp/datagram_stats.hpp"
