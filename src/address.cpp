@@ -1,12 +1,16 @@
 // Address formatting, listen-address parsing and Unix socket path preparation.
 #include "coronet/endpoint/address.hpp"
 
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <asio/io_context.hpp>
 #include <asio/ip/address.hpp>
 #include <cerrno>
+#include <fstream>
+#include <sstream>
+#include <string_view>
 #include <system_error>
 
 namespace coronet {
@@ -23,6 +27,54 @@ template <typename Endpoint>
 std::string local_to_string(const Endpoint& endpoint) {
   const std::string path = endpoint.path();
   return path.empty() ? "unix:(unnamed)" : "unix:" + path;
+}
+
+std::string_view file_name(std::string_view path) {
+  const std::size_t slash = path.rfind('/');
+  return slash == std::string_view::npos ? path : path.substr(slash + 1);
+}
+
+// Whether the kernel's table of Unix sockets (/proc/net/unix, Linux) shows a live socket bound
+// to the socket file `file` found at `path`: one that listens (stream, seqpacket) or any bound
+// datagram socket; what a connect would reach. Reading the table lets a second server find a
+// live one without connecting to it, which the live server would log as a client that joins
+// and leaves at once.
+//
+// False means "not shown", not "stale": the table holds the path as given to bind(), so a
+// socket bound to a relative path (from another process's working directory) or whose file was
+// moved since cannot be matched, and there may be no /proc at all (another system, a bare
+// chroot or container). The caller then falls back on the connect probe.
+bool listed_as_live(const std::string& path, const struct stat& file) {
+#if defined(__linux__)
+  std::ifstream table{"/proc/net/unix"};
+  std::string row;
+  std::getline(table, row);  // The header.
+  while (std::getline(table, row)) {
+    // "Num: RefCount Protocol Flags Type St Inode Path", numbers in hex but Inode; the path
+    // (absent when unbound, "@..." when abstract) is the rest of the row, spaces included.
+    std::istringstream fields{row};
+    std::string slot;
+    unsigned long references = 0, protocol = 0, flags = 0, type = 0, state = 0, inode = 0;
+    fields >> slot >> std::hex >> references >> protocol >> flags >> type >> state >> std::dec >>
+        inode;
+    if (!fields) continue;
+    std::string bound;
+    std::getline(fields >> std::ws, bound);
+    constexpr unsigned long listening = 0x10000;  // __SO_ACCEPTCON in the kernel.
+    const bool reachable = (flags & listening) != 0 || type == SOCK_DGRAM;
+    if (!reachable || bound.empty() || bound.front() != '/') continue;
+    if (file_name(bound) != file_name(path)) continue;  // Spares a stat() per row.
+    struct stat info {};
+    if (::stat(bound.c_str(), &info) == 0 && info.st_dev == file.st_dev &&
+        info.st_ino == file.st_ino) {
+      return true;
+    }
+  }
+#else
+  (void)path;
+  (void)file;
+#endif
+  return false;
 }
 
 }  // namespace
@@ -59,6 +111,9 @@ std::error_code prepare_unix_socket_path(const std::string& path) {
   struct stat info {};
   if (::lstat(path.c_str(), &info) != 0) return {};  // Nothing there: free.
   if (!S_ISSOCK(info.st_mode)) return make_error_code(std::errc::address_in_use);
+  if (listed_as_live(path, info)) return make_error_code(std::errc::address_in_use);
+  // Not shown live: most likely a stale file. Connecting confirms it, and costs nothing then
+  // (nobody is there to see it); only a live socket the table could not match sees the probe.
   asio::io_context io;
   asio::local::stream_protocol::socket probe{io};
   std::error_code error;

@@ -1,6 +1,10 @@
 // chat_client: sends each UTF-8 line typed on stdin to a chat_server and prints every line the
-// server sends as "receive data: <line>". "exit" (or the end of stdin) sends "exit", closes and
-// exits 0; so does the server closing first. Stdin may be a terminal, a pipe or a file.
+// server sends as "receive data: <line>". After "exit" or at the end of stdin it half-closes
+// (the server reads the end of the stream after the last line) and goes on printing what the
+// server still sends until the server closes, for at most wait_for_close; then it exits 0. So
+// `printf 'hi\n' | chat_client ...` sees the answers to its lines. A client the server refuses
+// (its first line is "error: server full ...") says so on stderr and exits 1. Stdin may be a
+// terminal, a pipe or a file.
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -32,6 +36,13 @@ using namespace asio::experimental::awaitable_operators;
 
 constexpr std::string_view program = "chat_client";
 
+// How long the client goes on printing once its input has ended, for a server that does not
+// close when it reads the end of the stream (chat_server and echo_server close at once).
+constexpr std::chrono::seconds wait_for_close{5};
+
+// The first line a full server sends before it closes ("error: server full (N connections)").
+constexpr std::string_view refusal = "error: server full";
+
 void print_stdout(std::string_view prefix, std::string_view line) {
   std::fwrite(prefix.data(), 1, prefix.size(), stdout);
   std::fwrite(line.data(), 1, line.size(), stdout);
@@ -45,25 +56,36 @@ void print_error(const std::string& message) {
 
 // Shared by the two halves of a session.
 struct session {
-  bool said_exit = false;  // "exit" is queued: the server closing now is the expected answer.
+  bool done_sending = false;  // Half-closed: the server closing now is the expected answer.
+  bool received_any = false;
+  bool refused = false;  // The server's first line was a refusal.
 };
 
 // Prints what the server sends until it closes; the exit code when that ends the session.
 template <typename Connection>
-asio::awaitable<int> print_received(Connection& conn, const session& state) {
+asio::awaitable<int> print_received(Connection& conn, session& state) {
   while (true) {
     auto line = co_await conn.read();
     if (line) {
-      print_stdout("receive data: ", *line);
+      if (!state.received_any && line->starts_with(refusal)) {
+        // Not a chat line but why this client cannot join; the server closes next.
+        state.refused = true;
+        const std::string_view reason = line->substr(std::string_view{"error: "}.size());
+        print_error("refused by the server: " + std::string{reason});
+      } else {
+        print_stdout("receive data: ", *line);
+      }
+      state.received_any = true;
       continue;
     }
     if (line.recoverable()) {
       print_error("received a line that is not valid: " + line.error().message());
       continue;
     }
-    if (line.error() == asio::error::operation_aborted) co_return 0;  // We said "exit" first.
+    if (state.refused) co_return 1;  // However the refused connection ended.
+    if (line.error() == asio::error::operation_aborted) co_return 0;  // We stopped waiting.
     if (line.error() == asio::error::eof) {
-      if (state.said_exit) co_return 0;
+      if (state.done_sending) co_return 0;  // The answer to our half-close.
       print_stdout("chat_client: ", "the server closed the connection");
       co_return 0;
     }
@@ -107,8 +129,26 @@ class stdin_lines {
   bool ended_ = false;
 };
 
-// Sends stdin's lines until "exit" or the end of stdin, which sends "exit" too. Returns once
-// "exit" has been handed to the operating system.
+// Once there is nothing more to send: hands what is queued to the operating system and
+// half-closes, so that the server reads the end of the stream after our last line and can still
+// answer it. Then waits up to wait_for_close: print_received ends the session first (which
+// cancels this wait) as soon as the server closes.
+template <typename Connection>
+asio::awaitable<int> finish_sending(Connection& conn, session& state) {
+  state.done_sending = true;
+  // A failed flush is the end of the connection, which print_received reports.
+  if (!co_await conn.flush()) conn.shutdown(asio::socket_base::shutdown_send);
+  asio::steady_timer timer{co_await asio::this_coro::executor, wait_for_close};
+  auto [cancelled] = co_await timer.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
+  if (!cancelled) {
+    print_error("the server has not closed the connection " +
+                std::to_string(wait_for_close.count()) +
+                " s after the end of the input; not waiting longer");
+  }
+  co_return 0;
+}
+
+// Sends stdin's lines until "exit" (which is sent too) or the end of stdin, then finishes.
 template <typename Connection>
 asio::awaitable<int> send_stdin(Connection& conn, samples::stdin_reader& input, session& state) {
   stdin_lines lines{input};
@@ -116,31 +156,26 @@ asio::awaitable<int> send_stdin(Connection& conn, samples::stdin_reader& input, 
     const std::optional<std::string> line = co_await lines.next();
     asio::cancellation_state cancellation = co_await asio::this_coro::cancellation_state;
     if (cancellation.cancelled() != asio::cancellation_type::none) co_return 0;  // Server first.
-    const std::string text = line.value_or("exit");
-    if (const std::error_code error = co_await conn.write(text)) {
+    if (!line) co_return co_await finish_sending(conn, state);
+    if (const std::error_code error = co_await conn.write(*line)) {
       // The connection is gone: let print_received say how (bounded), then give up.
       asio::steady_timer grace{co_await asio::this_coro::executor, 2s};
       co_await grace.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
       print_error("cannot send: " + error.message());
       co_return 1;
     }
-    if (text == "exit") {
-      state.said_exit = true;
-      co_await conn.flush();
-      co_return 0;
-    }
+    if (*line == "exit") co_return co_await finish_sending(conn, state);
   }
 }
 
+// The session ends with whichever half ends first: the server closing (print_received), or no
+// close within wait_for_close of the end of our input (send_stdin). The connection closes when
+// this returns.
 template <typename Connection>
 asio::awaitable<int> chat(Connection conn, samples::stdin_reader& input) {
   session state;
   auto ended = co_await (print_received(conn, state) || send_stdin(conn, input, state));
-  if (ended.index() == 0) co_return std::get<0>(ended);
-  // We said "exit": the server closes its side; wait for that (bounded) so nothing we sent is
-  // lost to a reset, and close.
-  co_await conn.close_gracefully(2s);
-  co_return std::get<1>(ended);
+  co_return ended.index() == 0 ? std::get<0>(ended) : std::get<1>(ended);
 }
 
 struct client_config {
@@ -193,7 +228,9 @@ int main(int argc, char** argv) {
   samples::command_line cli{
       std::string{program},
       "Chat with a chat_server: each line typed on stdin is sent; every line from the server\n"
-      "is printed as 'receive data: <line>'. Type 'exit' (or end stdin, Ctrl-D) to leave."};
+      "is printed as 'receive data: <line>'. Type 'exit' (or end stdin, Ctrl-D) to leave: the\n"
+      "client then half-closes and prints what the server still sends until it closes (at\n"
+      "most 5 s). Exits 1 when the server refuses it (server full) or the connection fails."};
   cli.option("--host", "HOST", "", "server host name or IP (default 127.0.0.1)")
       .option("--port", "PORT", "", "server TCP port (required unless --unix)")
       .option("--unix", "PATH", "", "connect to a Unix socket at PATH instead of TCP")

@@ -143,12 +143,13 @@ int main(int argc, char** argv) {
       "udp_client",
       "Sends each line of standard input as one datagram, until it has sent 'exit', and prints\n"
       "each reply as 'receive data: <line>'."};
-  samples::udp::add_target_options(cli, "server address, an IP or a host name", "server UDP port",
+  samples::udp::add_target_options(cli, "server address, an IP or a host name",
+                                   "server UDP port (required unless --unix)",
                                    "talk to the Unix datagram socket at PATH instead of UDP");
   cli.option("--timeout", "MS", "2000", "how long to wait for each reply");
   return samples::run_main(cli, "udp_client", [&] {
     cli.parse(argc, argv);
-    const samples::udp::target target = samples::udp::target_from(cli);
+    const samples::udp::target target = samples::udp::target_from(cli, /*port_required=*/true);
     const std::chrono::milliseconds timeout{cli.number("--timeout", 1, 3'600'000)};
     asio::io_context io;
     coronet::datagram_options options;

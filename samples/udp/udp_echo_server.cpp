@@ -52,7 +52,8 @@ int main(int argc, char** argv) {
                             "Sends every valid UTF-8 datagram back to its sender."};
   samples::udp::add_target_options(
       cli, "address to bind, an IP or a host name; '::' = every IPv6 and IPv4 interface",
-      "UDP port; 0 picks a free one", "serve on a Unix datagram socket at PATH instead of UDP");
+      "UDP port; 0 picks a free one, printed on the 'listening on' line (default 0)",
+      "serve on a Unix datagram socket at PATH instead of UDP");
   cli.option("--max-handlers", "N", "256", "datagrams answered at once; the rest wait");
   return samples::run_main(cli, "udp_echo_server", [&] {
     cli.parse(argc, argv);

@@ -40,6 +40,18 @@ TEST_CASE("connect_ex returns the error and connect throws when nobody listens")
 }
 
 TEST_CASE("connect resolves a host name and tries its addresses") {
+  // "localhost" comes from /etc/hosts, which a bare root (a debootstrap chroot, some containers)
+  // does not have: there the name cannot resolve, whatever coronet does.
+  asio::io_context probe;
+  asio::ip::tcp::resolver resolver{probe};
+  std::error_code unresolved;
+  const auto addresses = resolver.resolve("localhost", "", unresolved);
+  if (unresolved || addresses.empty()) {
+    WARN("skipped: 'localhost' does not resolve on this machine ("
+         << (unresolved ? unresolved.message() : std::string{"no addresses"})
+         << "; is /etc/hosts missing?)");
+    return;
+  }
   run_async([](asio::io_context& io) -> asio::awaitable<void> {
     tcp_server server{io, {.host = "127.0.0.1"}};
     server.serve<line_codec>(echo_handler{});

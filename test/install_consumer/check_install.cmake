@@ -18,7 +18,14 @@ function(run_step description)
 endfunction()
 
 run_step("install" ${CMAKE_COMMAND} --install "${BUILD_DIR}" --prefix "${prefix}")
-run_step("consumer configure" ${CMAKE_COMMAND} -S "${CONSUMER_SOURCE_DIR}" -B "${WORK_DIR}/build"
+# The consumer uses the parent build's generator: CMake's default (Unix Makefiles) needs `make`,
+# which a machine set up by scripts/setup alone (a fresh Debian root) does not have.
+set(generator_args "")
+if(DEFINED GENERATOR AND NOT GENERATOR STREQUAL "")
+  set(generator_args -G "${GENERATOR}")
+endif()
+run_step("consumer configure" ${CMAKE_COMMAND} ${generator_args}
+         -S "${CONSUMER_SOURCE_DIR}" -B "${WORK_DIR}/build"
          -DCMAKE_PREFIX_PATH=${prefix} -DCMAKE_CXX_COMPILER=${CXX_COMPILER}
          -DCMAKE_BUILD_TYPE=Release "-DCMAKE_CXX_FLAGS=${CONSUMER_CXX_FLAGS}")
 run_step("consumer build" ${CMAKE_COMMAND} --build "${WORK_DIR}/build")

@@ -20,6 +20,7 @@ import socket
 import struct
 import subprocess
 import sys
+import threading
 import time
 
 sys.dont_write_bytecode = True  # No __pycache__ in the source tree.
@@ -262,6 +263,118 @@ def scenario_chat_client_exits_0_when_server_goes_away(scope):
     client.expect_exit(0)
 
 
+def piped_chat_client(scope, address, text, name="chat_client"):
+    """A chat_client whose stdin is a pipe holding `text`, then its end: printf ... | client.
+    Filled before the start, so a client that exits early cannot break the writer's pipe."""
+    read_end, write_end = os.pipe()
+    with os.fdopen(write_end, "wb") as writer:
+        writer.write(text.encode())
+    try:
+        return chat_client(scope, address, stdin=read_end, name=name)
+    finally:
+        os.close(read_end)
+
+
+class ScriptedServer:
+    """A TCP server for one connection, on a thread: reads everything the client sends until
+    the client half-closes, waits `delay` seconds, sends `answer`, then closes (or keeps the
+    connection open, with close=False). `received` holds what the client sent."""
+
+    def __init__(self, scope, answer, delay=0.3, close=True):
+        self.listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        scope.sockets.append(self.listener)
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(1)
+        self.listener.settimeout(WAIT)
+        self.address = self.listener.getsockname()
+        self.scope, self.answer, self.delay, self.close = scope, answer, delay, close
+        self.received = None
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self):
+        try:
+            conn, _ = self.listener.accept()
+        except OSError:
+            return
+        self.scope.sockets.append(conn)
+        conn.settimeout(WAIT)
+        data = b""
+        try:
+            while True:
+                chunk = conn.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+        except OSError:
+            return
+        self.received = data
+        time.sleep(self.delay)
+        conn.sendall(self.answer)
+        if self.close:
+            conn.close()
+
+    def join(self):
+        self.thread.join(WAIT)
+        check(not self.thread.is_alive(), "the scripted server did not finish")
+
+
+def scenario_chat_client_piped_stdin_prints_replies_after_end_of_input(scope):
+    # printf 'hi\nsecond\n' | chat_client: the input ends at once, the echoes come later.
+    echo, address = start_server(scope, "echo_server")
+    for attempt in range(5):
+        client = piped_chat_client(scope, address, "hi %d\nsecond\n" % attempt)
+        client.expect(r"^receive data: hi %d$" % attempt)
+        client.expect(r"^receive data: second$")
+        client.expect_exit(0)
+        check(not any(b"closed" in line for line in client.stdout),
+              "the client reports a close it asked for:\n  " + client.describe())
+    stop_server(echo, scope)
+
+    # A server that answers only once the client's stream has ended (after a half-close, not an
+    # "exit" line), and closes after its answer.
+    for attempt in range(3):
+        server = ScriptedServer(scope, b"answer after your input ended\n")
+        client = piped_chat_client(scope, server.address, "question %d\n" % attempt)
+        client.expect(r"^receive data: answer after your input ended$")
+        client.expect_exit(0)
+        server.join()
+        check(server.received == b"question %d\n" % attempt,
+              "the server received %r" % (server.received,))
+
+
+def scenario_chat_client_stops_waiting_for_a_server_that_never_closes(scope):
+    server = ScriptedServer(scope, b"still here\n", delay=0, close=False)
+    started = time.monotonic()
+    client = piped_chat_client(scope, server.address, "anyone?\n")
+    client.expect(r"^receive data: still here$")
+    client.expect_exit(0, timeout=WAIT)
+    elapsed = time.monotonic() - started
+    check(4 <= elapsed < 8, "gave up after %.1f s, not ~5 s" % elapsed)
+    check("has not closed the connection 5 s after the end of the input" in client.stderr_text(),
+          "no note on stderr:\n  " + client.describe())
+
+
+def scenario_chat_client_refused_says_why_on_stderr_and_exits_1(scope):
+    server, address = start_server(scope, "chat_server", "--max-connections", "1")
+    (member,) = join_chat(scope, server, address, 1)
+    for attempt in range(5):
+        refused = [piped_chat_client(scope, address, "hi\n", name="piped chat_client")]
+        with open(os.devnull, "rb") as empty:
+            refused.append(chat_client(scope, address, stdin=empty,
+                                       name="chat_client</dev/null"))
+        refused.append(chat_client(scope, address, name="chat_client, stdin open"))
+        for client in refused:
+            client.expect_exit(1)
+            check(re.search(r"^chat_client: refused by the server: server full \(1 connections?\)$",
+                            client.stderr_text(), re.M),
+                  "the refusal is not on stderr:\n  " + client.describe())
+            check(not client.stdout, "the refusal is printed as a chat line:\n  " +
+                  client.describe())
+    member.expect_silence(0.1)  # Nothing a refused client typed reached the room.
+    stop_server(server, scope)
+
+
 def scenario_chat_client_fails_when_nothing_listens(scope):
     port = free_port()
     code, _, err = scope.run([BIN["chat_client"], "--port", str(port)], stdin=subprocess.PIPE)
@@ -286,7 +399,7 @@ def scenario_chat_client_reads_stdin_from_regular_file(scope):
     prefix = "[127.0.0.1:%d] " % sender_port
     for text in ("first line", "第二行 🙂", "last line, no newline"):  # Not the invalid one.
         observer.expect_line(prefix + text)
-    client.expect_exit(0)  # The end of the file sent "exit".
+    client.expect_exit(0)  # The end of the file half-closed; the server closed.
     observer.expect_silence(0.1)
     check("not sent: invalid UTF-8" in client.stderr_text(),
           "the invalid line is not reported:\n  " + client.describe())

@@ -106,8 +106,24 @@ class UdpSamplesTest(unittest.TestCase):
                                          stdin=subprocess.DEVNULL)
                 self.assertNotEqual(refused.returncode, 0, bad)
                 self.assertIn(message, refused.stderr, bad)
-        refused = subprocess.run([CLIENT, "--timeout", "0"], capture_output=True, timeout=WAIT)
-        self.assertNotEqual(refused.returncode, 0)
+        refused = subprocess.run([CLIENT, "--port", "9", "--timeout", "0"], capture_output=True,
+                                 timeout=WAIT)
+        self.assertEqual(refused.returncode, 2)
+        self.assertIn(b"--timeout: expected a number", refused.stderr)
+
+    def test_server_picks_a_free_port_by_default_and_the_client_needs_one(self):
+        # Like the TCP samples: no --port means port 0, the port is on the "listening on" line,
+        # and a second server started the same way does not collide with the first.
+        with EchoServer() as first, EchoServer() as second:
+            self.assertRegex(first.address, r"^127\.0\.0\.1:\d+$")
+            self.assertNotEqual(first.port, second.port)
+            done = run_client("--port", str(second.port), stdin_text="found you\nexit\n")
+            self.assertEqual(done.returncode, 0, done.stderr)
+            self.assertEqual(done.stdout.decode().splitlines(), ["receive data: found you"])
+        refused = run_client(stdin_text="to nowhere\n")  # No --port: no server is known.
+        self.assertEqual(refused.returncode, 2)
+        self.assertIn(b"--port (or --unix) is required", refused.stderr)
+        self.assertIn(b"usage:", refused.stderr)
 
     def test_udp_echo_round_trip(self):
         with EchoServer("--port", "0") as server:
