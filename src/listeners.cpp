@@ -11,7 +11,7 @@
 namespace coronet {
 
 tcp_listener::tcp_listener(const asio::any_io_executor& executor, const server_options& options)
-    : acceptor_{executor} {
+    : basic_listener{executor} {
   const asio::ip::tcp::endpoint endpoint{listen_address(options.host), options.port};
   acceptor_.open(endpoint.protocol());
   if (options.reuse_address) acceptor_.set_option(asio::socket_base::reuse_address{true});
@@ -31,7 +31,7 @@ void tcp_listener::close() noexcept {
 }
 
 unix_listener::unix_listener(const asio::any_io_executor& executor, const server_options& options)
-    : acceptor_{executor}, path_{options.unix_path} {
+    : basic_listener{executor}, path_{options.unix_path} {
   if (path_.empty()) throw std::invalid_argument("unix_server needs server_options::unix_path");
   if (const std::error_code error = prepare_unix_socket_path(path_)) {
     throw std::system_error(error, "cannot use unix socket path " + path_);

@@ -23,6 +23,8 @@ class wake_signal {
     return timer_.async_wait(std::forward<Token>(token));
   }
 
+  asio::any_io_executor get_executor() { return timer_.get_executor(); }
+
   /// Wakes every waiter.
   void notify_all() { timer_.cancel(); }
 

@@ -18,6 +18,8 @@
 #include <asio/post.hpp>
 #include <asio/steady_timer.hpp>
 
+#include "coronet/detail/wake_signal.hpp"
+
 namespace coronet::testing {
 
 namespace detail {
@@ -25,12 +27,12 @@ namespace detail {
 // One direction of the pair.
 struct memory_pipe {
   memory_pipe(const asio::any_io_executor& executor, std::size_t capacity)
-      : changed{executor, asio::steady_timer::time_point::max()}, capacity{capacity} {}
+      : changed{executor}, capacity{capacity} {}
 
-  void notify() { changed.cancel(); }
+  void notify() { changed.notify_all(); }
 
   std::string bytes;
-  asio::steady_timer changed;  // Never expires; cancelled to wake waiting readers and writers.
+  coronet::detail::wake_signal changed;  // Wakes waiting readers and writers.
   std::size_t capacity;
   bool writer_closed = false;  // The reader sees end of stream once the bytes are read.
   bool reader_closed = false;  // Writes fail with broken_pipe.

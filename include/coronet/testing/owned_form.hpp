@@ -13,6 +13,8 @@
 #include <string_view>
 #include <type_traits>
 
+#include "coronet/owned_message.hpp"
+
 namespace coronet::testing {
 
 /// How the kit keeps a decoded `Message` once the buffer it was decoded from is gone:
@@ -21,22 +23,17 @@ namespace coronet::testing {
 /// - `static type copy(const Message&)`: makes one;
 /// - optionally `static std::string format(const type&)`: how failure reports show it.
 ///
-/// The default keeps text (anything convertible to std::string_view) as std::string, and any
-/// other message as itself, which is right for a message that owns its data. Specialise it for a
-/// message that views into the decode buffer (a struct holding a std::string_view or a std::span):
-/// the kit reports a kept form that still views into the buffer rather than compare freed bytes.
+/// The default keeps a message in its owned form as the library declares it everywhere
+/// (coronet::owned_message: std::string for std::string_view, else the message itself, which
+/// is right for a message that owns its data). For a message that views into the decode buffer
+/// (a struct holding a std::string_view or a std::span), specialise coronet::owned_message — a
+/// datagram server then keeps it the same way — or this trait, to add format(): the kit
+/// reports a kept form that still views into the buffer rather than compare freed bytes.
 template <typename Message>
 struct owned_form {
-  using type =
-      std::conditional_t<std::is_convertible_v<Message, std::string_view>, std::string, Message>;
+  using type = owned_message_t<Message>;
 
-  static type copy(const Message& message) {
-    if constexpr (std::is_convertible_v<Message, std::string_view>) {
-      return std::string{std::string_view{message}};
-    } else {
-      return message;
-    }
-  }
+  static type copy(const Message& message) { return type(message); }
 };
 
 /// The type the kit keeps a `Message` as.
