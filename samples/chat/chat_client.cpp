@@ -218,6 +218,8 @@ client_config config_from(const samples::command_line& cli) {
   config.connect.timeout = std::chrono::seconds{cli.number("--connect-timeout", 1, 3600)};
   // A chat client may sit silent for hours; the server decides when an idle client goes.
   config.connect.connection.idle_timeout = std::chrono::milliseconds{0};
+  // A line from the server that is not valid is shown here, not answered to the room.
+  config.connect.connection.decode_errors = coronet::decode_error_policy::report;
   return config;
 }
 

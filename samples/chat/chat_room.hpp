@@ -40,15 +40,10 @@ class chat_room {
     co_await asio::this_coro::throw_if_cancelled(false);
     const auto self = members_.insert(members_.end(), member{&connection, std::move(name)});
     while (true) {
+      // A line that is too long or not UTF-8 is answered by the connection itself
+      // ("error: invalid UTF-8 (reason)", decode_error_policy::reply) and never relayed.
       auto line = co_await connection.read();
-      if (!line) {
-        if (!line.recoverable()) break;
-        std::string reply = "error: " + line.error().message();
-        if (!line.reason().empty()) reply += " (" + std::string{line.reason()} + ")";
-        co_await connection.write(reply);
-        continue;
-      }
-      if (*line == "exit") break;
+      if (!line || *line == "exit") break;
       // Framed once for every member (one UTF-8 check and copy, not one per recipient).
       const coronet::encoded_message<codec_type> relayed{
           connection.codec(), "[" + self->name + "] " + std::string{*line}};

@@ -11,8 +11,9 @@
 
 namespace {
 
-// Echoes each message; a line that is not UTF-8 or too long gets an "error: ..." line instead
-// (the line codec recovers from those; a length-prefixed stream that lost its framing ends).
+// Echoes each message. A line that is not UTF-8 or too long is answered by the connection
+// itself ("error: invalid UTF-8 (reason)": decode_error_policy::reply, the default) and reading
+// goes on; a length-prefixed stream that lost its framing ends.
 struct echo_handler {
   template <typename Connection>
   asio::awaitable<void> operator()(Connection& conn) const {
@@ -25,10 +26,8 @@ struct echo_handler {
         // A message the codec cannot send back ("x\r", decoded from "x\r\r\n": a trailing '\r'
         // would not survive the trip) is refused alone; the connection goes on.
         co_await send_error(conn, error);
-      } else if (message.recoverable()) {
-        co_await send_error(conn, message.error());
       } else {
-        co_return;
+        co_return;  // Recoverable decode errors never get here: the connection answers them.
       }
     }
   }

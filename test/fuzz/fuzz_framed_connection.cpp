@@ -260,6 +260,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   how.pipe_capacity = pipe == 0 ? 64 * 1024 : 1U + pipe;
   how.options.send_queue_limit = 16U * queue;
   how.options.max_read_size = 1U + 64U * read_size;
+  // The oracle compares every decode error with the codec's own: have read() return them.
+  how.options.decode_errors = coronet::decode_error_policy::report;
   how.options.idle_timeout = std::chrono::milliseconds{0};
   how.options.read_timeout = std::chrono::milliseconds{0};
   how.options.write_timeout = std::chrono::milliseconds{0};

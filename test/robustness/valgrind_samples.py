@@ -53,7 +53,8 @@ def echo_session(scope, codec):
             client.send(text + "\n")
             client.expect_line(text.rstrip("\r"), SLOW)
         client.send(b"\xc0\xaf\n")
-        check(client.read_line(SLOW) == b"error: invalid UTF-8", "no UTF-8 error")
+        check((client.read_line(SLOW) or b"").startswith(b"error: invalid UTF-8 ("),
+              "no UTF-8 error")
     else:
         for payload in (b"", b"frame", bytes(range(256)) * 100):
             client.send(struct.pack(">I", len(payload)) + payload)

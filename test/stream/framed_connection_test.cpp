@@ -1,5 +1,6 @@
 // framed_connection on the in-memory test stream: reads, writes, errors, timeouts, cancellation
 // and the send-queue policies.
+#include <algorithm>
 #include <asio/detached.hpp>
 #include <asio/experimental/awaitable_operators.hpp>
 #include <asio/read.hpp>
@@ -100,7 +101,7 @@ TEST_CASE("framed connection writes whole lines in order, from several coroutine
 
 TEST_CASE("framed connection reports a bad line and goes on reading") {
   run_async([](asio::io_context& io) -> asio::awaitable<void> {
-    auto [conn, peer] = make_pair(io);
+    auto [conn, peer] = make_pair(io, {.decode_errors = coronet::decode_error_policy::report});
     co_await send_raw(peer, "ok\n\xC0\xAF\nnext\n");
     auto ok = co_await conn.read();
     CHECK(*ok == "ok");
@@ -112,6 +113,44 @@ TEST_CASE("framed connection reports a bad line and goes on reading") {
     auto next = co_await conn.read();
     REQUIRE(next);
     CHECK(*next == "next");
+  });
+}
+
+TEST_CASE("the README's read loop survives a bad line: the connection answers it and reads on") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    // Default options (decode_error_policy::reply); a pipe that holds the whole input.
+    auto [conn, peer] = make_pair(io, {}, 256 * 1024);
+    co_await send_raw(peer, "ok\n\xC0\xAF\n" + std::string(70 * 1024, 'x') + "\nnext\nexit\n");
+    std::vector<std::string> served;
+    while (auto line = co_await conn.read()) {
+      if (*line == "exit") break;
+      served.emplace_back(*line);
+      co_await conn.write(*line);
+    }
+    CHECK(served == std::vector<std::string>{"ok", "next"});
+    co_await conn.flush();
+    std::string received;
+    while (!received.ends_with("next\n") && received.size() < 1000) {
+      char buffer[256];
+      const std::size_t count =
+          co_await peer.async_read_some(asio::buffer(buffer), asio::use_awaitable);
+      received.append(buffer, count);
+    }
+    CHECK(received.starts_with("ok\nerror: invalid UTF-8 ("));
+    CHECK(
+        received.ends_with(")\nerror: frame too long (line longer than max_line_length)\nnext\n"));
+    CHECK(std::count(received.begin(), received.end(), '\n') == 4);
+  });
+}
+
+TEST_CASE("decode_error_policy::skip drops a bad line silently and reads on") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    auto [conn, peer] = make_pair(io, {.decode_errors = coronet::decode_error_policy::skip});
+    co_await send_raw(peer, "\xFF\nnext\n");
+    auto next = co_await conn.read();
+    REQUIRE(next);
+    CHECK(*next == "next");
+    CHECK(conn.queued_bytes() == 0);  // Nothing was answered.
   });
 }
 
@@ -377,7 +416,8 @@ static_assert(coronet::resettable_codec<line_codec>);
 template <typename Codec>
 asio::awaitable<void> check_recv_into_resets_decoding(asio::io_context& io, Codec codec) {
   auto [a, peer] = make_memory_stream_pair(io.get_executor(), 64 * 1024);
-  coronet::framed_connection<Codec, memory_stream> conn{std::move(a), std::move(codec), {}};
+  coronet::framed_connection<Codec, memory_stream> conn{
+      std::move(a), std::move(codec), {.decode_errors = coronet::decode_error_policy::report}};
   co_await send_raw(peer, "far too long for the limit");
   auto too_long = co_await conn.read();
   CHECK(too_long.error() == errc::frame_too_long);

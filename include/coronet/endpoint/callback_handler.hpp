@@ -9,6 +9,8 @@
 
 #include <asio/awaitable.hpp>
 
+#include "coronet/stream/connection_options.hpp"
+
 namespace coronet {
 
 namespace detail {
@@ -32,8 +34,10 @@ struct is_awaitable<asio::awaitable<T, Executor>> : std::true_type {};
 ///
 /// on_message may return void, or asio::awaitable<void> to co_await inside (conn.write()).
 /// on_error(conn, error, reason) sees recoverable codec errors (an over-long or non-UTF-8 line);
-/// reading goes on after it. on_disconnect(conn, why) runs once at the end, why being the read
-/// error (asio::error::eof for a clean close) or operation_aborted when the server stops.
+/// reading goes on after it. Setting on_error makes the connection report those errors to it
+/// instead of answering them (connection_options::decode_errors). on_disconnect(conn, why) runs
+/// once at the end, why being the read error (asio::error::eof for a clean close) or
+/// operation_aborted when the server stops.
 template <typename OnConnect, typename OnMessage, typename OnError, typename OnDisconnect>
 class callback_handler {
  public:
@@ -68,6 +72,11 @@ class callback_handler {
   /// The coroutine handler: what a server calls for each connection.
   template <typename Connection>
   asio::awaitable<void> operator()(Connection& connection) const {
+    // An on_error callback answers recoverable decode errors itself; without one, the
+    // connection's decode_errors policy (reply by default) does.
+    if constexpr (!std::is_same_v<OnError, detail::ignore_callback>) {
+      connection.set_decode_errors(decode_error_policy::report);
+    }
     on_connect_(connection);
     std::error_code why;
     try {

@@ -13,6 +13,21 @@ enum class send_queue_policy {
   drop,        ///< The message is not queued; write() returns errc::send_queue_full.
 };
 
+/// What read() does with a message the codec rejects but can skip (a line that is too long or
+/// not UTF-8): the error a peer can cause at will, and that a read loop must survive.
+enum class decode_error_policy {
+  /// Answer the peer with one message "error: <what> (<reason>)" through the codec (when its
+  /// messages can hold text; otherwise skip), count it, and read on: a read loop that stops at
+  /// the first non-message (`while (auto line = co_await conn.read())`) keeps serving and the
+  /// peer learns why its line was refused.
+  reply,
+  /// Count it and read on, telling nobody.
+  skip,
+  /// Return it from read() (read_result::recoverable() is true), for a handler that answers
+  /// errors itself.
+  report,
+};
+
 /// Limits and timeouts of one connection. A zero duration turns that timeout off.
 struct connection_options {
   /// Close-worthy silence: read() fails with errc::timed_out when nothing has been received for
@@ -32,6 +47,9 @@ struct connection_options {
   std::size_t send_queue_limit = 1024 * 1024;
   /// What happens when the send queue is full. Default wait.
   send_queue_policy queue_policy = send_queue_policy::wait;
+  /// What read() does with a recoverable decode error (see decode_error_policy). Errors the
+  /// codec cannot recover from always end the connection and are returned. Default reply.
+  decode_error_policy decode_errors = decode_error_policy::reply;
   /// Largest single socket read. The read buffer starts at 4 KiB and grows to this while reads
   /// fill it (or a message needs it). Default 64 KiB.
   std::size_t max_read_size = 64 * 1024;

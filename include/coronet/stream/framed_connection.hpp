@@ -11,6 +11,8 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
+#include <string_view>
 #include <system_error>
 #include <type_traits>
 #include <utility>
@@ -161,6 +163,10 @@ class framed_connection {
   /// Closes now; queued bytes are discarded and pending reads and writes end.
   void close() { core_->close(); }
 
+  /// Changes what read() does with recoverable decode errors on this connection (see
+  /// connection_options::decode_errors): a handler that answers errors itself asks for report.
+  void set_decode_errors(decode_error_policy policy) noexcept { core_->set_decode_errors(policy); }
+
   /// Reports this connection's events (bytes, messages, decode errors, drops) to `observer`,
   /// or to nobody (nullptr). The observer must outlive the connection or be detached first;
   /// close() detaches it. A server attaches its own to every connection it serves.
@@ -246,33 +252,51 @@ class framed_connection {
   // decoding runs inside the core's read loop, so a read() is one coroutine frame.
   static asio::awaitable<read_result<message_type>> read_next(const state_ptr& core) {
     using result = read_result<message_type>;
-    return core->read_until(
-        [core, first = true](std::error_code read_error) mutable -> std::optional<result> {
-          detail::read_buffer& input = core->input();
-          if (std::exchange(first, false)) {
-            input.consume(std::exchange(core->consume_before_read, 0));
-            core->begin_read_call();
-          } else if (read_error == asio::error::eof) {
-            core->set_end_of_stream();
-          } else if (read_error) {
-            return result::failure(read_error);
-          }
-          auto decoded = core->at_end_of_stream() ? core->codec.decode_eof(input.readable())
-                                                  : core->codec.decode(input.readable());
-          if (decoded.has_message()) {
-            core->consume_before_read = decoded.consumed();
-            core->count_message_received();
-            return result::of(std::move(decoded).message());
-          }
-          input.consume(decoded.consumed());
-          if (decoded.has_error()) {
-            core->count_decode_error(decoded.error(), decoded.recoverable());
-            if (!decoded.recoverable()) core->fail(decoded.error());
-            return result::decode_failure(decoded.error(), decoded.reason(), decoded.recoverable());
-          }
-          if (core->at_end_of_stream()) return result::failure(asio::error::eof);
-          return std::nullopt;  // Read more.
-        });
+    return core->read_until([core, first = true](
+                                std::error_code read_error) mutable -> std::optional<result> {
+      detail::read_buffer& input = core->input();
+      if (std::exchange(first, false)) {
+        input.consume(std::exchange(core->consume_before_read, 0));
+        core->begin_read_call();
+      } else if (read_error == asio::error::eof) {
+        core->set_end_of_stream();
+      } else if (read_error) {
+        return result::failure(read_error);
+      }
+      while (true) {
+        auto decoded = core->at_end_of_stream() ? core->codec.decode_eof(input.readable())
+                                                : core->codec.decode(input.readable());
+        if (decoded.has_message()) {
+          core->consume_before_read = decoded.consumed();
+          core->count_message_received();
+          return result::of(std::move(decoded).message());
+        }
+        input.consume(decoded.consumed());
+        if (!decoded.has_error()) break;
+        core->count_decode_error(decoded.error(), decoded.recoverable());
+        if (!decoded.recoverable()) core->fail(decoded.error());
+        // A codec that consumed nothing would report the same error again: return it.
+        if (!decoded.recoverable() || decoded.consumed() == 0 ||
+            core->options().decode_errors == decode_error_policy::report) {
+          return result::decode_failure(decoded.error(), decoded.reason(), decoded.recoverable());
+        }
+        if (core->options().decode_errors == decode_error_policy::reply) {
+          reply_to_decode_error(*core, decoded.error(), decoded.reason());
+        }
+      }
+      if (core->at_end_of_stream()) return result::failure(asio::error::eof);
+      return std::nullopt;  // Read more.
+    });
+  }
+
+  // decode_error_policy::reply: "error: <what> (<reason>)", queued like try_write() (dropped if
+  // the queue is full), for codecs whose messages can hold text.
+  static void reply_to_decode_error(state& core, std::error_code error, std::string_view reason) {
+    if constexpr (std::is_constructible_v<message_type, std::string_view>) {
+      std::string reply = "error: " + error.message();
+      if (!reason.empty()) reply.append(" (").append(reason).append(")");
+      queue_message(core, message_type{std::string_view{reply}});
+    }
   }
 
   template <typename Message>

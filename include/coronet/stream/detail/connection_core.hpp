@@ -67,6 +67,7 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
 
   Stream& stream() noexcept { return stream_; }
   const connection_options& options() const noexcept { return options_; }
+  void set_decode_errors(decode_error_policy policy) noexcept { options_.decode_errors = policy; }
   read_buffer& input() noexcept { return input_; }
 
   /// The first error that ended the connection (empty while it is usable).
