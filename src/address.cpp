@@ -92,8 +92,7 @@ std::string to_string(const asio::local::datagram_protocol::endpoint& endpoint) 
   return local_to_string(endpoint);
 }
 
-asio::ip::address listen_address(const std::string& host) {
-  if (host.empty() || host == "*") return asio::ip::address_v4::any();
+asio::ip::address resolve_address(const std::string& host) {
   std::error_code error;
   const asio::ip::address literal = asio::ip::make_address(host, error);
   if (!error) return literal;
@@ -102,9 +101,14 @@ asio::ip::address listen_address(const std::string& host) {
   const auto results = resolver.resolve(host, "", error);
   if (error || results.empty()) {
     throw std::system_error(error ? error : make_error_code(std::errc::address_not_available),
-                            "cannot resolve listen host '" + host + "'");
+                            "cannot resolve '" + host + "'");
   }
   return results.begin()->endpoint().address();
+}
+
+asio::ip::address listen_address(const std::string& host) {
+  if (host.empty() || host == "*") return asio::ip::address_v4::any();
+  return resolve_address(host);
 }
 
 std::error_code prepare_unix_socket_path(const std::string& path) {

@@ -5,8 +5,8 @@
 #include <asio/steady_timer.hpp>
 #include <asio/this_coro.hpp>
 
+#include "coronet/detail/tuple_awaitable.hpp"
 #include "coronet/error.hpp"
-#include "coronet/stream/detail/connection_core.hpp"
 
 namespace coronet::detail {
 

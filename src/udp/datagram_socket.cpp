@@ -12,6 +12,7 @@
 #include <asio/ip/v6_only.hpp>
 #include <asio/local/stream_protocol.hpp>
 
+#include "coronet/detail/socket_buffers.hpp"
 #include "coronet/endpoint/address.hpp"
 #include "coronet/udp/datagram_client.hpp"
 #include "coronet/udp/datagram_socket_options.hpp"
@@ -24,13 +25,8 @@ template <typename Socket>
 std::error_code apply_common_options(Socket& socket, const datagram_socket_options& options) {
   std::error_code error;
   if (options.reuse_address) socket.set_option(asio::socket_base::reuse_address{true}, error);
-  if (options.send_buffer_size && !error) {
-    socket.set_option(asio::socket_base::send_buffer_size{*options.send_buffer_size}, error);
-  }
-  if (options.receive_buffer_size && !error) {
-    socket.set_option(asio::socket_base::receive_buffer_size{*options.receive_buffer_size}, error);
-  }
-  return error;
+  return detail::apply_buffer_sizes(socket, options.send_buffer_size, options.receive_buffer_size,
+                                    error);
 }
 
 std::error_code join_groups(asio::ip::udp::socket& socket, const datagram_socket_options& options) {
@@ -71,17 +67,7 @@ std::error_code apply_datagram_socket_options(asio::local::datagram_protocol::so
 namespace detail {
 
 asio::ip::udp::endpoint resolve_udp_peer(const std::string& host, std::uint16_t port) {
-  std::error_code error;
-  const asio::ip::address literal = asio::ip::make_address(host, error);
-  if (!error) return {literal, port};
-  asio::io_context io;
-  asio::ip::udp::resolver resolver{io};
-  const auto results = resolver.resolve(host, std::to_string(port), error);
-  if (error || results.empty()) {
-    throw std::system_error(error ? error : make_error_code(std::errc::address_not_available),
-                            "cannot resolve '" + host + "'");
-  }
-  return results.begin()->endpoint();
+  return {resolve_address(host), port};
 }
 
 void open_udp_socket(asio::ip::udp::socket& socket, const datagram_options& options) {

@@ -20,13 +20,9 @@ using namespace asio::experimental::awaitable_operators;
 using connection = coronet::framed_connection<coronet::line_codec, coronet::testing::memory_stream>;
 using room_type = samples::chat_room<connection>;
 using coronet_test::run_async;
+using coronet_test::sleep_for;
 
 namespace {
-
-asio::awaitable<void> sleep_for(std::chrono::milliseconds duration) {
-  asio::steady_timer timer{co_await asio::this_coro::executor, duration};
-  co_await timer.async_wait(asio::use_awaitable);
-}
 
 // One member: the client's end, and the server's end that the room serves.
 struct member {

@@ -25,6 +25,7 @@ using coronet::line_codec;
 using coronet::testing::make_memory_stream_pair;
 using coronet::testing::memory_stream;
 using coronet_test::run_async;
+using coronet_test::sleep_for;
 
 namespace {
 
@@ -49,11 +50,6 @@ asio::awaitable<std::string> read_raw(memory_stream& stream, std::size_t count) 
   std::string bytes(count, '\0');
   co_await asio::async_read(stream, asio::buffer(bytes), asio::use_awaitable);
   co_return bytes;
-}
-
-asio::awaitable<void> sleep_for(std::chrono::milliseconds duration) {
-  asio::steady_timer timer{co_await asio::this_coro::executor, duration};
-  co_await timer.async_wait(asio::use_awaitable);
 }
 
 }  // namespace

@@ -8,6 +8,9 @@
 #include <asio/awaitable.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/io_context.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
+#include <asio/use_awaitable.hpp>
 #include <chrono>
 #include <exception>
 #include <stdexcept>
@@ -31,6 +34,12 @@ void run_async(Test&& test, std::chrono::milliseconds limit = std::chrono::secon
   if (!done)
     throw std::runtime_error("coroutine test did not finish within " +
                              std::to_string(limit.count()) + " ms");
+}
+
+/// Suspends the calling coroutine for `duration`.
+inline asio::awaitable<void> sleep_for(std::chrono::milliseconds duration) {
+  asio::steady_timer timer{co_await asio::this_coro::executor, duration};
+  co_await timer.async_wait(asio::use_awaitable);
 }
 
 }  // namespace coronet_test

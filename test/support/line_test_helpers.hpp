@@ -11,6 +11,8 @@
 #include <coronet/endpoint/client.hpp>
 #include <string>
 
+#include "async_test.hpp"
+
 namespace coronet_test {
 
 /// The handler of the design sketch: echo each line until "exit".
@@ -23,11 +25,6 @@ struct echo_handler {
     }
   }
 };
-
-inline asio::awaitable<void> sleep_for(std::chrono::milliseconds duration) {
-  asio::steady_timer timer{co_await asio::this_coro::executor, duration};
-  co_await timer.async_wait(asio::use_awaitable);
-}
 
 /// Connect options for loopback tests: fail fast, and do not outlive a stuck test.
 inline coronet::connect_options quick_connect() {

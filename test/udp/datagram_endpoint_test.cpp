@@ -28,7 +28,7 @@ using coronet::errc;
 using coronet::udp_endpoint;
 using coronet::unix_datagram_endpoint;
 using coronet_test::run_async;
-using udp_test::sleep_for;
+using coronet_test::sleep_for;
 
 namespace {
 

@@ -24,7 +24,7 @@ using coronet::udp_endpoint;
 using coronet::udp_server;
 using coronet_test::log_recorder;
 using coronet_test::run_async;
-using udp_test::sleep_for;
+using coronet_test::sleep_for;
 
 namespace {
 

@@ -1,4 +1,4 @@
-// Helpers shared by the UDP test files: sleeping, temporary directories, ::1 availability.
+// Helpers shared by the UDP test files: temporary directories, ::1 availability.
 #pragma once
 
 #include <unistd.h>
@@ -15,11 +15,6 @@
 #include <system_error>
 
 namespace udp_test {
-
-inline asio::awaitable<void> sleep_for(std::chrono::milliseconds duration) {
-  asio::steady_timer timer{co_await asio::this_coro::executor, duration};
-  co_await timer.async_wait(asio::use_awaitable);
-}
 
 /// A fresh directory under the system temp dir, removed with everything in it at scope end.
 class temp_dir {

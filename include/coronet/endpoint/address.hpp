@@ -19,6 +19,10 @@ std::string to_string(const asio::ip::udp::endpoint& endpoint);
 std::string to_string(const asio::local::stream_protocol::endpoint& endpoint);
 std::string to_string(const asio::local::datagram_protocol::endpoint& endpoint);
 
+/// Parses an IP literal, or resolves a host name (blocking) to its first address. Throws
+/// std::system_error when the host cannot be resolved.
+asio::ip::address resolve_address(const std::string& host);
+
 /// Parses an IP literal, or resolves a host name (blocking) to its first address; "" and "*"
 /// mean every IPv4 interface. Throws std::system_error when the host cannot be resolved.
 asio::ip::address listen_address(const std::string& host);

@@ -10,6 +10,8 @@
 #include <asio/ip/tcp.hpp>
 #include <asio/socket_base.hpp>
 
+#include "coronet/detail/socket_buffers.hpp"
+
 namespace coronet {
 
 /// Per-socket options. Every field is optional; only set fields are applied.
@@ -39,12 +41,8 @@ std::error_code apply_socket_options(Socket& socket, const socket_options& optio
   if (options.keep_alive && !error) {
     socket.set_option(asio::socket_base::keep_alive{*options.keep_alive}, error);
   }
-  if (options.send_buffer_size && !error) {
-    socket.set_option(asio::socket_base::send_buffer_size{*options.send_buffer_size}, error);
-  }
-  if (options.receive_buffer_size && !error) {
-    socket.set_option(asio::socket_base::receive_buffer_size{*options.receive_buffer_size}, error);
-  }
+  error = detail::apply_buffer_sizes(socket, options.send_buffer_size, options.receive_buffer_size,
+                                     error);
   if (options.linger && !error) {
     socket.set_option(asio::socket_base::linger{true, static_cast<int>(options.linger->count())},
                       error);

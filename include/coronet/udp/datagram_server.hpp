@@ -29,6 +29,7 @@
 #include "coronet/detail/direct_resume.hpp"
 #include "coronet/detail/server_lifecycle.hpp"
 #include "coronet/detail/session_list.hpp"
+#include "coronet/detail/tuple_awaitable.hpp"
 #include "coronet/endpoint/address.hpp"
 #include "coronet/error.hpp"
 #include "coronet/log.hpp"
@@ -168,7 +169,6 @@ class basic_datagram_server {
  private:
   using state_type = detail::datagram_server_state<Protocol, Codec>;
   using state_ptr = std::shared_ptr<state_type>;
-  static constexpr auto tuple_awaitable = asio::experimental::as_tuple(asio::use_awaitable);
 
   void halt_receiving() {
     state_->lifecycle.begin_stop();
@@ -240,7 +240,7 @@ class basic_datagram_server {
     while (!lifecycle.stopping()) {
       if (state->handlers.size() >= options.max_concurrent_handlers &&
           options.when_busy == busy_policy::pause_receiving) {
-        co_await lifecycle.wait_for_free_slot(tuple_awaitable);
+        co_await lifecycle.wait_for_free_slot(detail::tuple_awaitable);
         continue;
       }
       auto received = co_await state->endpoint.receive_from(0ms);
@@ -259,7 +259,8 @@ class basic_datagram_server {
           continue;
         }
         // A socket error (out of memory, ...): retrying at once could spin.
-        co_await lifecycle.retry_after_failure("receive", received.error(), tuple_awaitable);
+        co_await lifecycle.retry_after_failure("receive", received.error(),
+                                               detail::tuple_awaitable);
         continue;
       }
       lifecycle.succeeded();

@@ -31,6 +31,7 @@
 #include "coronet/connection_observer.hpp"
 #include "coronet/detail/deadline_service.hpp"
 #include "coronet/detail/direct_resume.hpp"
+#include "coronet/detail/tuple_awaitable.hpp"
 #include "coronet/detail/wake_signal.hpp"
 #include "coronet/error.hpp"
 #include "coronet/stream/connection_options.hpp"
@@ -40,8 +41,6 @@
 #include "coronet/stream/stream_traits.hpp"
 
 namespace coronet::detail {
-
-inline constexpr auto tuple_awaitable = asio::experimental::as_tuple(asio::use_awaitable);
 
 template <typename Stream>
 class connection_core : public std::enable_shared_from_this<connection_core<Stream>>,

@@ -17,6 +17,7 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 
+#include "coronet/detail/tuple_awaitable.hpp"
 #include "coronet/stream/detail/sendfile.hpp"
 #include "coronet/stream/stream_traits.hpp"
 
@@ -29,7 +30,6 @@ template <typename Stream, typename BeforeWait, typename Sent>
 asio::awaitable<std::error_code> transfer_file(Stream& stream, int file, std::uint64_t offset,
                                                std::uint64_t count, BeforeWait before_wait,
                                                Sent sent) {
-  constexpr auto tuple_awaitable = asio::experimental::as_tuple(asio::use_awaitable);
 #if defined(__linux__)
   if constexpr (is_descriptor_stream_v<Stream>) {
     std::error_code error;

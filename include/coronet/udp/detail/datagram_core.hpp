@@ -28,14 +28,13 @@
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 
+#include "coronet/detail/tuple_awaitable.hpp"
 #include "coronet/endpoint/address.hpp"
 #include "coronet/error.hpp"
 #include "coronet/udp/datagram_options.hpp"
 #include "coronet/udp/datagram_stats.hpp"
 
 namespace coronet::detail {
-
-inline constexpr auto datagram_tuple_awaitable = asio::experimental::as_tuple(asio::use_awaitable);
 
 // recvmsg(MSG_TRUNC) returns a datagram's full size even when the buffer was smaller (Linux, for
 // UDP and, since 3.4, Unix datagram sockets): that is how a cut datagram is recognised.
@@ -122,7 +121,7 @@ asio::awaitable<std::pair<std::error_code, std::size_t>> run_datagram_operation(
     std::chrono::milliseconds timeout, Start start) {
   if (timeout.count() <= 0) {
     // use_awaitable hands the caller's cancellation slot to the operation by itself.
-    auto [error, count] = co_await start(datagram_tuple_awaitable);
+    auto [error, count] = co_await start(tuple_awaitable);
     co_return std::pair{error, count};
   }
   // The guard outlives this frame if the timer's handler is already queued when we finish.
@@ -138,7 +137,7 @@ asio::awaitable<std::pair<std::error_code, std::size_t>> run_datagram_operation(
     caller.slot().assign([guard](asio::cancellation_type type) { guard->signal.emit(type); });
   }
   auto [error, count] =
-      co_await start(asio::bind_cancellation_slot(guard->signal.slot(), datagram_tuple_awaitable));
+      co_await start(asio::bind_cancellation_slot(guard->signal.slot(), tuple_awaitable));
   guard->done = true;
   if (caller.slot().is_connected()) caller.slot().clear();
   timer.cancel();
