@@ -11,6 +11,8 @@ std::string_view to_string(close_reason reason) noexcept {
       return "handler_done";
     case close_reason::peer_closed:
       return "peer_closed";
+    case close_reason::truncated:
+      return "truncated";
     case close_reason::reset:
       return "reset";
     case close_reason::idle_timeout:

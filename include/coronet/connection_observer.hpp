@@ -17,6 +17,7 @@ enum class close_reason : std::uint8_t {
   none,            ///< Still open, or closed without a known cause.
   handler_done,    ///< The server's handler returned (e.g. after an "exit" line).
   peer_closed,     ///< The peer ended the stream cleanly (end of stream).
+  truncated,       ///< The peer closed TCP without TLS's close_notify (its last bytes may be cut).
   reset,           ///< A socket error: the peer reset the connection, a broken pipe, ...
   idle_timeout,    ///< Nothing was received for connection_options::idle_timeout.
   read_timeout,    ///< A message took longer than connection_options::read_timeout.

@@ -137,7 +137,8 @@ class framed_connection {
   asio::awaitable<std::error_code> flush() { return flush_all(core_); }
 
   /// Graceful close: sends what is queued, half-closes the sending side of a socket so the peer
-  /// reads end of stream after the last byte, discards what the peer still sends until it
+  /// reads end of stream after the last byte (over TLS: sends close_notify and waits for the
+  /// peer's), discards what the peer still sends until it
   /// closes too (closing with unread input would make the kernel reset the connection and the
   /// peer could lose our last bytes), then closes. All of it within `drain_timeout`.
   asio::awaitable<void> close_gracefully(std::chrono::milliseconds drain_timeout) {
@@ -147,7 +148,11 @@ class framed_connection {
       if (!error) core->close();
     });
     co_await core->wait_until_sent();
-    if constexpr (socket_stream<Stream>) {
+    if constexpr (notifying_stream<Stream>) {
+      // No read is in progress (the reader has finished), which an encrypted stream's
+      // shutdown needs; it waits for the peer's close_notify, so the deadline bounds it.
+      if (core->is_open()) co_await core->stream().async_close_notify(detail::tuple_awaitable);
+    } else if constexpr (socket_stream<Stream>) {
       std::error_code error;
       if (core->is_open()) core->stream().shutdown(asio::socket_base::shutdown_send, error);
       core->begin_read_call();
@@ -218,13 +223,13 @@ class framed_connection {
   }
 
   /// The peer's address (like Python's getpeername()).
-  auto remote_endpoint() const requires socket_stream<Stream> {
+  auto remote_endpoint() const requires addressed_stream<Stream> {
     std::error_code ignored;
     return core_->stream().remote_endpoint(ignored);
   }
 
   /// This side's address (like Python's getsockname()).
-  auto local_endpoint() const requires socket_stream<Stream> {
+  auto local_endpoint() const requires addressed_stream<Stream> {
     std::error_code ignored;
     return core_->stream().local_endpoint(ignored);
   }

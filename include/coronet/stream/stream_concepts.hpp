@@ -16,6 +16,21 @@ concept byte_stream = requires(S& s, std::error_code& error) {
   s.close(error);
 };
 
+/// A stream that knows the addresses of its two ends (sockets, and streams that wrap one).
+template <typename S>
+concept addressed_stream = byte_stream<S> && requires(S& s, std::error_code& error) {
+  s.remote_endpoint(error);
+  s.local_endpoint(error);
+};
+
+/// A stream that ends its sending side with a message of its own (TLS's close_notify):
+/// framed_connection::close_gracefully awaits async_close_notify(token) instead of a socket's
+/// half-close, bounded by its drain deadline.
+template <typename S>
+concept notifying_stream = byte_stream<S> && requires(S& s) {
+  s.async_close_notify([](std::error_code) {});
+};
+
 /// A stream that is a socket, for the socket-level calls (shutdown, endpoints, options).
 template <typename S>
 concept socket_stream = byte_stream<S> && requires(S& s, std::error_code& error) {

@@ -379,6 +379,9 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
     if (error == asio::error::operation_aborted && read_timed_out_) return errc::timed_out;
     if (error == asio::error::eof) {
       ended_by_ = close_reason::peer_closed;
+      if constexpr (requires { stream_.truncated(); }) {
+        if (stream_.truncated()) ended_by_ = close_reason::truncated;
+      }
     } else if (error && error != asio::error::operation_aborted) {
       ended_by_ = close_reason::reset;
     }

@@ -1,0 +1,304 @@
+// TLS servers and clients over loopback, with the certificates scripts/make-dev-cert makes (the
+// ctest fixture puts them in CORONET_TEST_CERT_DIR, and a set whose server certificate has
+// expired in CORONET_TEST_EXPIRED_CERT_DIR): the same handler over TLS, verification failures the
+// user can tell apart, mutual TLS, hostile handshakes, reload, refusal and closing.
+#include <unistd.h>
+#include <asio/co_spawn.hpp>
+#include <asio/read.hpp>
+#include <asio/write.hpp>
+#include <catch2/catch.hpp>
+#include <coronet/coronet.hpp>
+#include <coronet/tls/tls_client.hpp>
+#include <coronet/tls/tls_transport.hpp>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "../support/async_test.hpp"
+#include "../support/line_test_helpers.hpp"
+#include "../support/log_recorder.hpp"
+
+using namespace std::chrono_literals;
+using coronet::line_codec;
+using coronet::tls_server;
+using coronet::tls_transport;
+using coronet_test::ask;
+using coronet_test::echo_handler;
+using coronet_test::eof_text;
+using coronet_test::log_recorder;
+using coronet_test::next_line;
+using coronet_test::quick_connect;
+using coronet_test::run_async;
+using coronet_test::sleep_for;
+
+namespace {
+
+std::string cert_dir() {
+  return CORONET_TEST_CERT_DIR;
+}
+std::string expired_cert_dir() {
+  return CORONET_TEST_EXPIRED_CERT_DIR;
+}
+std::string cert(const std::string& name) {
+  return cert_dir() + "/" + name;
+}
+
+coronet::tls_server_options server_tls(const std::string& dir = cert_dir()) {
+  return {.certificate = {.certificate_chain_file = dir + "/server-chain.pem",
+                          .private_key_file = dir + "/server.key"}};
+}
+coronet::tls_client_options client_tls() {
+  return {.ca_file = cert("ca.pem")};
+}
+
+struct counting_observer : coronet::server_observer {
+  int sessions = 0;
+  std::vector<std::string> ended;
+  std::vector<std::pair<std::error_code, bool>> handshakes_failed;
+  void on_session_start() override { ++sessions; }
+  void on_session_end(coronet::close_reason reason) override {
+    ended.emplace_back(coronet::to_string(reason));
+  }
+  void on_handshake_failed(std::error_code error, bool timed_out) override {
+    handshakes_failed.emplace_back(error, timed_out);
+  }
+};
+
+asio::awaitable<asio::ip::tcp::socket> raw_connect(std::uint16_t port) {
+  asio::ip::tcp::socket socket{co_await asio::this_coro::executor};
+  co_await socket.async_connect({asio::ip::make_address("127.0.0.1"), port}, asio::use_awaitable);
+  co_return socket;
+}
+
+// Reads until the peer closes; how long it took.
+asio::awaitable<std::chrono::steady_clock::duration> wait_closed(asio::ip::tcp::socket& socket) {
+  const auto started = std::chrono::steady_clock::now();
+  char buffer[4096];
+  while (true) {
+    auto [error, count] = co_await socket.async_read_some(
+        asio::buffer(buffer), asio::experimental::as_tuple(asio::use_awaitable));
+    if (error) co_return std::chrono::steady_clock::now() - started;
+  }
+}
+
+}  // namespace
+
+TEST_CASE("a handler written for TCP runs unchanged over TLS") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    tls_server server{io, {}, tls_transport{server_tls()}};
+    server.serve<line_codec>(echo_handler{});
+    auto conn = co_await coronet::connect_tls("localhost", server.local_endpoint().port(),
+                                              client_tls(), quick_connect());
+    const std::string echo = co_await ask(conn, "over TLS");
+    CHECK(echo == "over TLS");
+    CHECK(conn.stream().peer().version.starts_with("TLSv1."));
+    co_await conn.write(std::string_view{"exit"});
+    const std::string end = co_await next_line(conn);
+    CHECK(end == eof_text());
+    CHECK_FALSE(conn.stream().truncated());  // The server sent close_notify.
+  });
+}
+
+TEST_CASE("a TLS client refuses a server it cannot verify and says why") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    struct refusal {
+      std::string certificate, key, expected;
+      std::string dir = cert_dir();
+    };
+    const std::vector<refusal> cases{
+        {"wrong-name.pem", "wrong-name.key", "name"},
+        {"self-signed.pem", "self-signed.key", "certificate"},
+        {"server-chain.pem", "server.key", "expired", expired_cert_dir()},
+    };
+    for (const refusal& each : cases) {
+      tls_server server{io,
+                        {.log = nullptr},
+                        tls_transport{{.certificate = {each.dir + "/" + each.certificate,
+                                                       each.dir + "/" + each.key}}}};
+      server.serve<line_codec>(echo_handler{});
+      // The client trusts the CA of the set the certificate comes from.
+      const coronet::tls_client_options trusting{.ca_file = each.dir + "/ca.pem"};
+      auto result = co_await coronet::connect_tls_ex("localhost", server.local_endpoint().port(),
+                                                     trusting, quick_connect());
+      REQUIRE_FALSE(result);
+      CHECK(result.error.category() == coronet::tls_verify_category());
+      INFO(result.error.message());
+      CHECK(result.error.message().find(each.expected) != std::string::npos);
+    }
+  });
+}
+
+TEST_CASE("a TLS client verifies an IP address against the certificate's IP names") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    tls_server server{io, {}, tls_transport{server_tls()}};
+    server.serve<line_codec>(echo_handler{});
+    auto conn = co_await coronet::connect_tls("127.0.0.1", server.local_endpoint().port(),
+                                              client_tls(), quick_connect());
+    const std::string echo = co_await ask(conn, "by address");
+    CHECK(echo == "by address");
+  });
+}
+
+TEST_CASE(
+    "mutual TLS: the handler sees the client's certificate, and a client without one is refused") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    auto options = server_tls();
+    options.client_ca_file = cert("ca.pem");
+    options.verify_client = true;
+    tls_server server{io, {.log = nullptr}, tls_transport{options}};
+    server.serve<line_codec>([](auto& conn) -> asio::awaitable<void> {
+      const coronet::tls_peer peer = conn.stream().peer();
+      const std::string who = (peer.verified ? "verified " : "unverified ") + peer.subject;
+      co_await conn.write(who);
+    });
+    const std::uint16_t port = server.local_endpoint().port();
+    auto with_certificate = client_tls();
+    with_certificate.certificate = {cert("client.pem"), cert("client.key")};
+    auto conn = co_await coronet::connect_tls("localhost", port, with_certificate, quick_connect());
+    const std::string who = co_await next_line(conn);
+    CHECK(who.starts_with("verified "));
+    CHECK(who.find("CN=coronet-client") != std::string::npos);
+
+    // Without a certificate: with TLS 1.3 the client's handshake may finish before the server
+    // refuses, so the refusal shows at the first read at the latest.
+    auto refused =
+        co_await coronet::connect_tls_ex("localhost", port, client_tls(), quick_connect());
+    if (refused) {
+      const std::string line = co_await next_line(*refused.connection);
+      CHECK(line.starts_with("<error:"));
+    }
+  });
+}
+
+TEST_CASE("a plain-text or garbage client fails the handshake at once while others are served") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    auto observer = std::make_shared<counting_observer>();
+    log_recorder log;
+    tls_server server{io, {.observer = observer, .log = log.hook()}, tls_transport{server_tls()}};
+    server.serve<line_codec>(echo_handler{});
+    const std::uint16_t port = server.local_endpoint().port();
+    auto plain = co_await raw_connect(port);
+    co_await asio::async_write(plain, asio::buffer(std::string{"hello in plain text\n"}),
+                               asio::use_awaitable);
+    const auto plain_closed = co_await wait_closed(plain);
+    CHECK(plain_closed < 500ms);
+    auto garbage = co_await raw_connect(port);
+    const std::string noise(1024 * 1024, '\x16');  // Looks like a handshake record, is not.
+    co_await asio::async_write(garbage, asio::buffer(noise),
+                               asio::experimental::as_tuple(asio::use_awaitable));
+    const auto garbage_closed = co_await wait_closed(garbage);
+    CHECK(garbage_closed < 500ms);
+    auto conn = co_await coronet::connect_tls("localhost", port, client_tls(), quick_connect());
+    const std::string echo = co_await ask(conn, "still served");
+    CHECK(echo == "still served");
+    CHECK(observer->handshakes_failed.size() == 2);
+    CHECK(log.contains("handshake failed"));
+    CHECK(observer->sessions == 1);
+  });
+}
+
+TEST_CASE("a silent TLS client is closed at the handshake deadline") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    auto observer = std::make_shared<counting_observer>();
+    tls_server server{io,
+                      {.connection = {.idle_timeout = 10s},
+                       .handshake_timeout = 400ms,
+                       .observer = observer,
+                       .log = nullptr},
+                      tls_transport{server_tls()}};
+    server.serve<line_codec>(echo_handler{});
+    auto silent = co_await raw_connect(server.local_endpoint().port());
+    const auto waited = co_await wait_closed(silent);
+    CHECK(waited >= 350ms);
+    CHECK(waited < 1500ms);
+    REQUIRE(observer->handshakes_failed.size() == 1);
+    CHECK(observer->handshakes_failed[0].second);
+  });
+}
+
+TEST_CASE("a TLS server past max_connections refuses after the handshake, with the usual line") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    tls_server server{io, {.max_connections = 1, .log = nullptr}, tls_transport{server_tls()}};
+    server.serve<line_codec>(echo_handler{});
+    const std::uint16_t port = server.local_endpoint().port();
+    auto first = co_await coronet::connect_tls("localhost", port, client_tls(), quick_connect());
+    const std::string echo = co_await ask(first, "one");
+    CHECK(echo == "one");
+    auto second = co_await coronet::connect_tls("localhost", port, client_tls(), quick_connect());
+    const std::string refusal = co_await next_line(second);
+    CHECK(refusal == "error: server full (1 connection)");
+  });
+}
+
+TEST_CASE("a peer that drops TCP without close_notify ends its session as truncated") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    auto observer = std::make_shared<counting_observer>();
+    tls_server server{io, {.observer = observer, .log = nullptr}, tls_transport{server_tls()}};
+    server.serve<line_codec>(echo_handler{});
+    {
+      auto conn = co_await coronet::connect_tls("localhost", server.local_endpoint().port(),
+                                                client_tls(), quick_connect());
+      const std::string echo = co_await ask(conn, "then gone");
+      CHECK(echo == "then gone");
+      std::error_code ignored;
+      conn.stream().socket().close(ignored);  // TCP goes, no close_notify.
+    }
+    for (int i = 0; i < 200 && observer->ended.empty(); ++i)
+      co_await sleep_for(10ms);
+    CHECK(observer->ended == std::vector<std::string>{"truncated"});
+  });
+}
+
+TEST_CASE("reload serves a new certificate to new connections and keeps the old on a bad file") {
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / ("coronet-tls-reload-" + std::to_string(::getpid()));
+  std::filesystem::create_directories(dir);
+  const auto copy = [&](const std::string& from, const std::string& to) {
+    std::filesystem::copy_file(cert(from), dir / to,
+                               std::filesystem::copy_options::overwrite_existing);
+  };
+  copy("server-chain.pem", "current.pem");
+  copy("server.key", "current.key");
+  run_async([&](asio::io_context& io) -> asio::awaitable<void> {
+    tls_server server{io,
+                      {.log = nullptr},
+                      tls_transport{{.certificate = {(dir / "current.pem").string(),
+                                                     (dir / "current.key").string()}}}};
+    server.serve<line_codec>(echo_handler{});
+    const std::uint16_t port = server.local_endpoint().port();
+    auto old_conn = co_await coronet::connect_tls("localhost", port, client_tls(), quick_connect());
+
+    copy("wrong-name.pem", "current.pem");  // Issued by the same CA, for another name.
+    copy("wrong-name.key", "current.key");
+    server.transport().reload();
+    auto refused =
+        co_await coronet::connect_tls_ex("localhost", port, client_tls(), quick_connect());
+    CHECK_FALSE(refused);  // The new certificate is served: it does not name localhost.
+    coronet::tls_client_options by_new_name = client_tls();
+    by_new_name.server_name = "not-localhost.example";
+    auto renamed =
+        co_await coronet::connect_tls_ex("127.0.0.1", port, by_new_name, quick_connect());
+    CHECK(renamed);
+    const std::string still = co_await ask(old_conn, "old connection");
+    CHECK(still == "old connection");  // Established connections are untouched.
+
+    std::filesystem::resize_file(dir / "current.key", 10);  // A broken key file.
+    CHECK_THROWS_AS(server.transport().reload(), coronet::tls_config_error);
+    auto after_failure =
+        co_await coronet::connect_tls_ex("127.0.0.1", port, by_new_name, quick_connect());
+    CHECK(after_failure);  // The previous certificate is still served.
+  });
+  std::filesystem::remove_all(dir);
+}
+
+TEST_CASE("a TLS server's bad certificate files are refused at construction, naming the file") {
+  asio::io_context io;
+  try {
+    tls_server server{
+        io, {}, tls_transport{{.certificate = {"/nonexistent.pem", "/nonexistent.key"}}}};
+    FAIL("constructed");
+  } catch (const coronet::tls_config_error& error) {
+    CHECK(std::string{error.what()}.find("/nonexistent.pem") != std::string::npos);
+  }
+}
