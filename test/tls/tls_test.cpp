@@ -129,6 +129,21 @@ TEST_CASE("a TLS client refuses a server it cannot verify and says why") {
   });
 }
 
+TEST_CASE("insecure_skip_verification connects to a server nobody vouches for") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    tls_server server{
+        io,
+        {.log = nullptr},
+        tls_transport{{.certificate = {cert("self-signed.pem"), cert("self-signed.key")}}}};
+    server.serve<line_codec>(echo_handler{});
+    auto conn =
+        co_await coronet::connect_tls("localhost", server.local_endpoint().port(),
+                                      {.insecure_skip_verification = true}, quick_connect());
+    const std::string echo = co_await ask(conn, "unverified");
+    CHECK(echo == "unverified");
+  });
+}
+
 TEST_CASE("a TLS client verifies an IP address against the certificate's IP names") {
   run_async([](asio::io_context& io) -> asio::awaitable<void> {
     tls_server server{io, {}, tls_transport{server_tls()}};
@@ -195,6 +210,78 @@ TEST_CASE("a plain-text or garbage client fails the handshake at once while othe
     CHECK(observer->handshakes_failed.size() == 2);
     CHECK(log.contains("handshake failed"));
     CHECK(observer->sessions == 1);
+  });
+}
+
+namespace {
+
+// A TLS 1.2 ClientHello with what an ECDHE-ECDSA handshake needs and `padding` bytes of padding
+// extension, in records of at most 16 KiB, as a client would send it.
+std::string client_hello_with_padding(std::size_t padding) {
+  std::string body;
+  body += "\x03\x03";                          // legacy_version TLS 1.2
+  body += std::string(32, '\x2a');             // random
+  body += '\x00';                              // session id: none
+  body += std::string{"\x00\x02\xc0\x2b", 4};  // ECDHE-ECDSA-AES128-GCM-SHA256
+  body += std::string{"\x01\x00", 2};          // compression: null
+  // What an ECDHE-ECDSA handshake needs: groups x25519 and P-256, uncompressed points,
+  // signature algorithm ecdsa_secp256r1_sha256.
+  const std::string needed{
+      "\x00\x0a\x00\x06\x00\x04\x00\x1d\x00\x17"
+      "\x00\x0b\x00\x02\x01\x00"
+      "\x00\x0d\x00\x04\x00\x02\x04\x03",
+      24};
+  const std::size_t extensions = needed.size() + 4 + padding;
+  body += static_cast<char>(extensions >> 8);
+  body += static_cast<char>(extensions & 0xff);
+  body += needed;
+  body += std::string{"\x00\x15", 2};  // padding extension
+  body += static_cast<char>(padding >> 8);
+  body += static_cast<char>(padding & 0xff);
+  body += std::string(padding, '\0');
+  std::string message{"\x01"};
+  message += static_cast<char>(body.size() >> 16);
+  message += static_cast<char>((body.size() >> 8) & 0xff);
+  message += static_cast<char>(body.size() & 0xff);
+  message += body;
+  std::string records;
+  for (std::size_t at = 0; at < message.size(); at += 16384) {
+    const std::string fragment = message.substr(at, 16384);
+    records += std::string{"\x16\x03\x01", 3};
+    records += static_cast<char>(fragment.size() >> 8);
+    records += static_cast<char>(fragment.size() & 0xff);
+    records += fragment;
+  }
+  return records;
+}
+
+}  // namespace
+
+TEST_CASE("a ClientHello over 64 KiB is refused at once while a normal-sized one is answered") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    auto observer = std::make_shared<counting_observer>();
+    tls_server server{io,
+                      {.handshake_timeout = 2s, .observer = observer, .log = nullptr},
+                      tls_transport{server_tls()}};
+    server.serve<line_codec>(echo_handler{});
+    const std::uint16_t port = server.local_endpoint().port();
+    const auto first_record_type = [&](std::size_t padding) -> asio::awaitable<int> {
+      auto client = co_await raw_connect(port);
+      const std::string hello = client_hello_with_padding(padding);
+      co_await asio::async_write(client, asio::buffer(hello), asio::use_awaitable);
+      char header[1];
+      auto [error, count] = co_await asio::async_read(
+          client, asio::buffer(header), asio::experimental::as_tuple(asio::use_awaitable));
+      co_return count == 1 ? static_cast<unsigned char>(header[0]) : -1;
+    };
+    const auto started = std::chrono::steady_clock::now();
+    const int big = co_await first_record_type(65476);  // 65,547 bytes of ClientHello
+    CHECK(big == 0x15);                                 // An alert, then the close.
+    CHECK(std::chrono::steady_clock::now() - started < 500ms);
+    const int normal = co_await first_record_type(1000);
+    CHECK(normal == 0x16);  // The server's handshake (ServerHello): the size was accepted.
+    REQUIRE_FALSE(observer->handshakes_failed.empty());
+    CHECK_FALSE(observer->handshakes_failed[0].second);  // Refused, not timed out.
   });
 }
 
