@@ -71,9 +71,10 @@ asio::awaitable<connect_result<tls_connection<Codec>>> connect_tls_ex(std::strin
 }
 
 /// Connects over TLS; throws std::system_error on failure (tls_config_error for bad options).
+/// A coroutine: it takes its options by value, so a temporary passed in cannot dangle.
 template <stream_codec Codec = line_codec>
 asio::awaitable<tls_connection<Codec>> connect_tls(std::string host, std::uint16_t port,
-                                                   const tls_client_options& tls,
+                                                   tls_client_options tls,
                                                    connect_options options = {}, Codec codec = {}) {
   const std::string target = host + ":" + std::to_string(port);
   auto result = co_await connect_tls_ex<Codec>(std::move(host), port, tls, std::move(options),
