@@ -4,7 +4,8 @@
 // server still sends until the server closes, for at most wait_for_close; then it exits 0. So
 // `printf 'hi\n' | chat_client ...` sees the answers to its lines. A client the server refuses
 // (its first line is "error: server full ...") says so on stderr and exits 1. Stdin may be a
-// terminal, a pipe or a file.
+// terminal, a pipe or a file. With --tls it connects over TLS and verifies the server first: a
+// server that fails verification gets one "error: ..." line on stderr, nothing sent, exit 1.
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -24,10 +25,20 @@
 #include <asio/use_awaitable.hpp>
 #include <coronet/codec/line_codec.hpp>
 #include <coronet/endpoint/client.hpp>
+#include <coronet/stream/stream_concepts.hpp>
 
 #include "command_line.hpp"
 #include "server_cli.hpp"
 #include "stdin_reader.hpp"
+#include "tls_cli.hpp"
+
+#if defined(CORONET_HAS_TLS)
+#include <openssl/x509_vfy.h>
+
+#include <coronet/tls/tls_client.hpp>
+
+#include "tls_half_close.hpp"
+#endif
 
 namespace {
 
@@ -129,6 +140,20 @@ class stdin_lines {
   bool ended_ = false;
 };
 
+// Half-closes: the server reads the end of the stream after our last line. Over TLS that is
+// close_notify, sent while print_received goes on reading.
+template <typename Connection>
+asio::awaitable<void> half_close(Connection& conn) {
+  if constexpr (coronet::socket_stream<typename Connection::stream_type>) {
+    conn.shutdown(asio::socket_base::shutdown_send);
+  } else {
+#if defined(CORONET_HAS_TLS)
+    co_await samples::send_close_notify(conn.stream());
+#endif
+  }
+  co_return;
+}
+
 // Once there is nothing more to send: hands what is queued to the operating system and
 // half-closes, so that the server reads the end of the stream after our last line and can still
 // answer it. Then waits up to wait_for_close: print_received ends the session first (which
@@ -137,7 +162,7 @@ template <typename Connection>
 asio::awaitable<int> finish_sending(Connection& conn, session& state) {
   state.done_sending = true;
   // A failed flush is the end of the connection, which print_received reports.
-  if (!co_await conn.flush()) conn.shutdown(asio::socket_base::shutdown_send);
+  if (!co_await conn.flush()) co_await half_close(conn);
   asio::steady_timer timer{co_await asio::this_coro::executor, wait_for_close};
   auto [cancelled] = co_await timer.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
   if (!cancelled) {
@@ -183,9 +208,60 @@ struct client_config {
   std::uint16_t port = 0;
   std::string unix_path;
   coronet::connect_options connect;
+  std::optional<samples::tls_client_settings> tls;  // nullopt: plain TCP.
 };
 
+#if defined(CORONET_HAS_TLS)
+
+// Why a TLS connection failed, in words that say what to do about it. A refused certificate is
+// reported in tls_verify_category ("certificate verify failed: certificate has expired", ...).
+std::string describe_tls_failure(const client_config& config, std::error_code error) {
+  std::string text = error.message();
+  if (error.category() != coronet::tls_verify_category()) return text;
+  const std::string name = config.tls->server_name.empty() ? config.host : config.tls->server_name;
+  switch (error.value()) {
+    case X509_V_ERR_HOSTNAME_MISMATCH:
+    case X509_V_ERR_IP_ADDRESS_MISMATCH:
+      return text + " (the server's certificate does not carry the name '" + name +
+             "'; --tls-server-name sets the name to expect)";
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+      return text + " (the server's certificate is no longer valid; the server must renew it)";
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+      return text + " (the server's certificate is not issued by a CA trusted here: " +
+             (config.tls->ca_file.empty() ? std::string{"the system's CAs"}
+                                          : "--tls-ca " + config.tls->ca_file) +
+             ")";
+    default:
+      return text;
+  }
+}
+
+asio::awaitable<int> run_tls_client(const client_config& config, samples::stdin_reader& input) {
+  if (config.tls->insecure_skip_verification) {
+    std::fprintf(stderr,
+                 "warning: --tls-insecure: the server's certificate is not verified; this "
+                 "connection is insecure (anyone in the middle can read and change it)\n");
+  }
+  auto result =
+      co_await coronet::connect_tls_ex(config.host, config.port, *config.tls, config.connect);
+  if (!result) {
+    std::fprintf(stderr, "error: cannot connect over TLS to %s:%u: %s\n", config.host.c_str(),
+                 static_cast<unsigned>(config.port),
+                 describe_tls_failure(config, result.error).c_str());
+    co_return 1;
+  }
+  co_return co_await chat(std::move(*result.connection), input);
+}
+
+#endif
+
 asio::awaitable<int> run_client(client_config config, samples::stdin_reader& input) {
+#if defined(CORONET_HAS_TLS)
+  if (config.tls) co_return co_await run_tls_client(config, input);
+#endif
   if (!config.unix_path.empty()) {
     auto result = co_await coronet::connect_unix_ex(config.unix_path, config.connect);
     if (!result) {
@@ -220,6 +296,7 @@ client_config config_from(const samples::command_line& cli) {
   config.connect.connection.idle_timeout = std::chrono::milliseconds{0};
   // A line from the server that is not valid is shown here, not answered to the room.
   config.connect.connection.decode_errors = coronet::decode_error_policy::report;
+  config.tls = samples::tls_client_settings_from(cli);
   return config;
 }
 
@@ -232,11 +309,14 @@ int main(int argc, char** argv) {
       "Chat with a chat_server: each line typed on stdin is sent; every line from the server\n"
       "is printed as 'receive data: <line>'. Type 'exit' (or end stdin, Ctrl-D) to leave: the\n"
       "client then half-closes and prints what the server still sends until it closes (at\n"
-      "most 5 s). Exits 1 when the server refuses it (server full) or the connection fails."};
+      "most 5 s). Exits 1 when the server refuses it (server full) or the connection fails.\n"
+      "With --tls it connects over TLS, after verifying the server's certificate."};
   cli.option("--host", "HOST", "", "server host name or IP (default 127.0.0.1)")
       .option("--port", "PORT", "", "server TCP port (required unless --unix)")
       .option("--unix", "PATH", "", "connect to a Unix socket at PATH instead of TCP")
-      .option("--connect-timeout", "SECONDS", "10", "give up connecting after this long");
+      .option("--connect-timeout", "SECONDS", "10",
+              "give up connecting (TLS: and the handshake) after this long");
+  samples::add_tls_client_options(cli);
   return samples::run_main(cli, program, [&] {
     cli.parse(argc, argv);
     const client_config config = config_from(cli);
