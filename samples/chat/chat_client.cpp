@@ -33,7 +33,11 @@
 #include "tls_cli.hpp"
 
 #if defined(CORONET_HAS_TLS)
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
+
+#include <asio/ssl/error.hpp>
 
 #include <coronet/tls/tls_client.hpp>
 
@@ -217,6 +221,10 @@ struct client_config {
 // reported in tls_verify_category ("certificate verify failed: certificate has expired", ...).
 std::string describe_tls_failure(const client_config& config, std::error_code error) {
   std::string text = error.message();
+  if (error.category() == asio::error::get_ssl_category() &&
+      ERR_GET_REASON(static_cast<unsigned long>(error.value())) == SSL_R_WRONG_VERSION_NUMBER) {
+    return text + "; the server does not seem to speak TLS on this port";
+  }
   if (error.category() != coronet::tls_verify_category()) return text;
   const std::string name = config.tls->server_name.empty() ? config.host : config.tls->server_name;
   switch (error.value()) {

@@ -36,7 +36,7 @@ ROOT = os.path.normpath(os.path.join(HERE, "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, "test", "samples"))
 sys.path.insert(0, HERE)
 from samples_support import (BIN, WAIT, Failure, LineClient, Scope, Skipped, check, free_port,
-                             linked_pattern, stop_server)
+                             linked_pattern, start_server, stop_server)
 from tls_samples_support import (CERTS, SslServer, cert, chat_is_served, client_context,
                                  client_hello, make_pki, one_error_line, openssl, stderr_holds,
                                  tls_chat_client, tls_client, tls_server, tls_socket,
@@ -184,6 +184,8 @@ def scenario_chat_client_refuses_bad_server_certificates(scope):
     self_signed, self_address = tls_server(scope, chain=cert("self-signed.pem"),
                                            key=cert("self-signed.key"))
     refused_by_chat_client(scope, self_address, ["certificate", "verify"], "--tls-ca", ca)
+    plain, plain_address = start_server(scope, "chat_server")  # No TLS at all.
+    refused_by_chat_client(scope, plain_address, ["speak TLS"], "--tls-ca", ca)
     for server in (wrong, expired, self_signed):
         check("Linked" not in server.stdout_text(), "a refused client got a session:\n  "
               + server.describe())
