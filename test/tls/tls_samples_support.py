@@ -6,6 +6,7 @@ import os
 import socket
 import ssl
 import subprocess
+import threading
 import time
 
 from samples_support import BIN, WAIT, LineClient, Process, check, linked_pattern, start_server
@@ -147,9 +148,10 @@ def make_pki(scope, *options):
 
 
 class SslServer:
-    """A one-connection Python TLS server that answers only after the client's close_notify."""
+    """A one-connection Python TLS server on a thread: `behaviour(conn)` runs on the accepted
+    connection; its result (or the exception it raised) is in `result` after join()."""
 
-    def __init__(self, scope):
+    def __init__(self, scope, behaviour):
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         context.load_cert_chain(cert("server-chain.pem"), cert("server.key"))
         listener = socket.create_server(("127.0.0.1", 0))
@@ -157,18 +159,24 @@ class SslServer:
         listener.settimeout(WAIT)
         self.address = listener.getsockname()
         self.listener, self.context, self.scope = listener, context, scope
+        self.behaviour, self.result = behaviour, None
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
 
-    def serve(self):
-        raw, _ = self.listener.accept()
-        conn = self.context.wrap_socket(raw, server_side=True)
-        self.scope.sockets.append(conn)
-        conn.settimeout(WAIT)
-        received = b""
-        while True:
-            chunk = conn.recv(65536)
-            if not chunk:
-                break
-            received += chunk
-        conn.sendall(b"answer after your close_notify\n")
-        conn.unwrap()
-        return received
+    def _serve(self):
+        try:
+            raw, _ = self.listener.accept()
+            self.scope.sockets.append(raw)
+            conn = self.context.wrap_socket(raw, server_side=True)
+            self.scope.sockets.append(conn)
+            conn.settimeout(WAIT)
+            self.result = self.behaviour(conn)
+        except Exception as error:  # Reported by join().
+            self.result = error
+
+    def join(self):
+        self.thread.join(WAIT)
+        check(not self.thread.is_alive(), "the Python TLS server did not finish")
+        check(not isinstance(self.result, Exception), "the Python TLS server failed: %r"
+              % (self.result,))
+        return self.result

@@ -25,7 +25,6 @@ import socket
 import ssl
 import subprocess
 import sys
-import threading
 import time
 import warnings
 
@@ -92,16 +91,42 @@ def scenario_python_ssl_clients_chat_with_chat_client(scope):
     stop_server(server, scope)
 
 
+def read_until_close_notify_then_answer(conn):
+    received = b""
+    while True:
+        chunk = conn.recv(65536)
+        if not chunk:
+            break
+        received += chunk
+    conn.sendall(b"answer after your close_notify\n")
+    conn.unwrap()
+    return received
+
+
 def scenario_chat_client_half_closes_with_close_notify(scope):
-    server = SslServer(scope)
-    client = tls_chat_client(scope, server.address, "--tls-ca", cert("ca.pem"), stdin=None)
-    result = {}
-    thread = threading.Thread(target=lambda: result.update(received=server.serve()), daemon=True)
-    thread.start()
-    thread.join(WAIT)
+    server = SslServer(scope, read_until_close_notify_then_answer)
+    client = tls_chat_client(scope, server.address, "--tls-ca", cert("ca.pem"), text="question\n")
     client.expect(r"^receive data: answer after your close_notify$")
     client.expect_exit(0)
-    check(result.get("received") == b"", "the server received %r" % (result.get("received"),))
+    check(server.join() == b"question\n", "the server received %r" % (server.result,))
+
+
+def send_then_drop_without_close_notify(conn):
+    conn.sendall(b"a whole line\na line cut sho")
+    time.sleep(0.2)
+    conn.shutdown(socket.SHUT_RDWR)  # SSLSocket: TCP only, no close_notify.
+
+
+def scenario_chat_client_reports_a_server_ending_without_close_notify(scope):
+    server = SslServer(scope, send_then_drop_without_close_notify)
+    client = tls_chat_client(scope, server.address, "--tls-ca", cert("ca.pem"))
+    client.expect(r"^receive data: a whole line$")
+    client.expect(r"^chat_client: the server closed the connection \(TCP only, without TLS's "
+                  r"close_notify\)$")
+    client.expect_exit(0)
+    server.join()
+    check("cut sho" not in client.stdout_text() and "unterminated" in client.stderr_text(),
+          "the cut line:\n  " + client.describe())
 
 
 def scenario_chat_client_verifies_openssl_s_server(scope):
