@@ -69,6 +69,21 @@ void print_error(const std::string& message) {
   std::fprintf(stderr, "chat_client: %s\n", message.c_str());
 }
 
+// What to do about a TLS connection the server ended with an alert after our side of the
+// handshake had finished (a TLS 1.3 server checks the client's certificate then); empty for
+// any other error.
+std::string tls_alert_hint(std::error_code error) {
+#if defined(CORONET_HAS_TLS)
+  if (error.category() == asio::error::get_ssl_category() &&
+      ERR_GET_REASON(static_cast<unsigned long>(error.value())) ==
+          SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED) {
+    return "; the server requires a client certificate (--tls-cert and --tls-key)";
+  }
+#endif
+  static_cast<void>(error);
+  return {};
+}
+
 // Shared by the two halves of a session.
 struct session {
   bool done_sending = false;  // Half-closed: the server closing now is the expected answer.
@@ -124,7 +139,7 @@ asio::awaitable<int> print_received(Connection& conn, session& state) {
                                         : "the server closed the connection");
       co_return 0;
     }
-    print_error("connection lost: " + line.error().message());
+    print_error("connection lost: " + line.error().message() + tls_alert_hint(line.error()));
     co_return 1;
   }
 }
