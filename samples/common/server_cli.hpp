@@ -149,7 +149,6 @@ int run_server(std::string_view program, coronet::server_options options,
                std::size_t threads = 1) {
   if (tls) {
 #if defined(CORONET_HAS_TLS)
-    options.log = log_with_handshakes;
     return detail::serve_until_stopped<coronet::tls_server>(program, std::move(options), threads,
                                                             start, *tls);
 #else

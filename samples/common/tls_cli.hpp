@@ -80,16 +80,6 @@ inline std::optional<tls_server_settings> tls_server_settings_from(const command
 #endif
 }
 
-/// The log hook of the TLS servers: the default one (warnings and errors) plus the info records,
-/// which say why a handshake failed or timed out ("127.0.0.1:5000: handshake failed: ...") and
-/// which connections ended with an error; that is what to look at when clients cannot connect.
-inline void log_with_handshakes(coronet::log_level level, std::string_view message) {
-  if (level < coronet::log_level::info) return;
-  const std::string_view name = coronet::to_string(level);
-  std::fprintf(stderr, "coronet: %.*s: %.*s\n", static_cast<int>(name.size()), name.data(),
-               static_cast<int>(message.size()), message.data());
-}
-
 /// Reloads the certificate files of TLS servers on SIGHUP and says how it went on stdout:
 /// "tls: certificate reloaded", or "tls: reload failed: <file and reason>" (the servers keep
 /// the certificate they had). Does nothing for other servers (SIGHUP keeps its default action).
