@@ -2,6 +2,7 @@
 // handshake) under its deadline and counted against max_connections; a wrapping stream that
 // exposes native_handle() but must not be bypassed; the observer's counters and close reasons;
 // a codec reporting errors of its own category.
+#include <algorithm>
 #include <asio/co_spawn.hpp>
 #include <asio/read.hpp>
 #include <asio/write.hpp>
@@ -128,6 +129,33 @@ TEST_CASE("a client that fails the handshake is closed at once and never reaches
     CHECK_FALSE(observer->handshakes_failed[0].second);
     CHECK(log.contains("handshake failed"));
     CHECK(observer->sessions_started == 0);
+  });
+}
+
+TEST_CASE("failed handshakes are logged at most 10 a second and then how many were left out") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    auto observer = std::make_shared<counting_observer>();
+    log_recorder log;
+    greeting_server server{io, {.observer = observer, .log = log.hook()}};
+    server.serve<line_codec>(echo_handler{});
+    const std::uint16_t port = server.local_endpoint().port();
+    const auto failed_handshakes = [&] {
+      return std::count_if(log.lines->begin(), log.lines->end(), [](const std::string& line) {
+        return line.find("handshake failed") != std::string::npos;
+      });
+    };
+    for (int i = 0; i < 30; ++i) {
+      auto socket = co_await raw_connect(port);
+      co_await asio::async_write(socket, asio::buffer(std::string{"NOPE!\n"}), asio::use_awaitable);
+      co_await read_all(socket);
+    }
+    CHECK(observer->handshakes_failed.size() == 30);  // Every failure is counted...
+    CHECK(failed_handshakes() <= 10);                 // ...but the log is bounded.
+    co_await sleep_for(1100ms);
+    auto late = co_await raw_connect(port);
+    co_await asio::async_write(late, asio::buffer(std::string{"NOPE!\n"}), asio::use_awaitable);
+    co_await read_all(late);
+    CHECK(log.contains("similar records left out"));
   });
 }
 
