@@ -2,6 +2,7 @@
 // ctest fixture puts them in CORONET_TEST_CERT_DIR, and a set whose server certificate has
 // expired in CORONET_TEST_EXPIRED_CERT_DIR): the same handler over TLS, verification failures the
 // user can tell apart, mutual TLS, hostile handshakes, reload, refusal and closing.
+#include <sys/resource.h>
 #include <unistd.h>
 #include <asio/co_spawn.hpp>
 #include <asio/read.hpp>
@@ -389,4 +390,70 @@ TEST_CASE("a TLS server's bad certificate files are refused at construction, nam
   } catch (const coronet::tls_config_error& error) {
     CHECK(std::string{error.what()}.find("/nonexistent.pem") != std::string::npos);
   }
+}
+
+TEST_CASE("stop() during 500 TLS handshakes in flight ends them all and run() returns") {
+  rlimit files{};
+  ::getrlimit(RLIMIT_NOFILE, &files);
+  if (files.rlim_cur < 1200 && files.rlim_max >= 1200) {
+    files.rlim_cur = std::min<rlim_t>(files.rlim_max, 4096);
+    ::setrlimit(RLIMIT_NOFILE, &files);
+  }
+  asio::io_context io;
+  auto observer = std::make_shared<counting_observer>();
+  tls_server server{io,
+                    {.max_connections = 1000, .observer = observer, .log = nullptr},
+                    tls_transport{server_tls()}};
+  server.serve<line_codec>(echo_handler{});
+  const asio::ip::tcp::endpoint target{asio::ip::make_address("127.0.0.1"),
+                                       server.local_endpoint().port()};
+  // Half a ClientHello: a record header that promises more than follows.
+  const std::string half_hello{"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03", 11};
+  std::vector<asio::ip::tcp::socket> clients;
+  for (int i = 0; i < 500; ++i) {
+    clients.emplace_back(io);
+    clients.back().connect(target);
+    asio::write(clients.back(), asio::buffer(half_hello));
+  }
+  asio::steady_timer later{io, 300ms};
+  later.async_wait([&](std::error_code) {
+    server.stop();
+    for (auto& client : clients)
+      client.close();  // The test's own ends.
+  });
+  const auto started = std::chrono::steady_clock::now();
+  io.run_for(10s);
+  CHECK(io.stopped());
+  CHECK(std::chrono::steady_clock::now() - started < 3s);
+  CHECK(observer->handshakes_failed.size() == 500);
+  CHECK(observer->sessions == 0);
+}
+
+TEST_CASE(
+    "a graceful TLS close is bounded by drain_timeout when the peer never answers close_notify") {
+  asio::io_context io;
+  tls_server server{io, {.drain_timeout = 1s, .log = nullptr}, tls_transport{server_tls()}};
+  server.serve<line_codec>(echo_handler{});
+  std::optional<coronet::tls_connection<>> silent;  // Connected, then never reads again.
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        auto tls = client_tls();
+        // No timeouts on our side: their pending deadlines would keep run() busy by themselves.
+        const coronet::connect_options no_timeouts{
+            .timeout = 2s, .connection = {.idle_timeout = 0ms, .write_timeout = 0ms}};
+        auto conn = co_await coronet::connect_tls("localhost", server.local_endpoint().port(), tls,
+                                                  no_timeouts);
+        const std::string echo = co_await ask(conn, "hello");
+        CHECK(echo == "hello");
+        silent.emplace(std::move(conn));
+        server.stop();  // The session ends; its close sends close_notify to a peer that is deaf.
+      },
+      asio::detached);
+  const auto started = std::chrono::steady_clock::now();
+  io.run_for(10s);
+  const auto took = std::chrono::steady_clock::now() - started;
+  CHECK(io.stopped());
+  CHECK(took > 900ms);  // It did wait for the peer's close_notify...
+  CHECK(took < 3s);     // ...until drain_timeout, not forever (Asio's shutdown alone would).
 }
