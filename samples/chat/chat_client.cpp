@@ -41,7 +41,6 @@
 
 #include <coronet/tls/tls_client.hpp>
 
-#include "tls_half_close.hpp"
 #endif
 
 namespace {
@@ -179,20 +178,6 @@ class stdin_lines {
   bool ended_ = false;
 };
 
-// Half-closes: the server reads the end of the stream after our last line. Over TLS that is
-// close_notify, sent while print_received goes on reading.
-template <typename Connection>
-asio::awaitable<void> half_close(Connection& conn) {
-  if constexpr (coronet::socket_stream<typename Connection::stream_type>) {
-    conn.shutdown(asio::socket_base::shutdown_send);
-  } else {
-#if defined(CORONET_HAS_TLS)
-    co_await samples::send_close_notify(conn.stream());
-#endif
-  }
-  co_return;
-}
-
 // Once there is nothing more to send: hands what is queued to the operating system and
 // half-closes, so that the server reads the end of the stream after our last line and can still
 // answer it. Then waits up to wait_for_close: print_received ends the session first (which
@@ -201,7 +186,8 @@ template <typename Connection>
 asio::awaitable<int> finish_sending(Connection& conn, session& state) {
   state.done_sending = true;
   // A failed flush is the end of the connection, which print_received reports.
-  if (!co_await conn.flush()) co_await half_close(conn);
+  // Over TLS the half-close is close_notify, sent while print_received goes on reading.
+  static_cast<void>(co_await conn.half_close());
   asio::steady_timer timer{co_await asio::this_coro::executor, wait_for_close};
   auto [cancelled] = co_await timer.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
   if (!cancelled) {

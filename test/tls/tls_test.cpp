@@ -457,3 +457,28 @@ TEST_CASE(
   CHECK(took > 900ms);  // It did wait for the peer's close_notify...
   CHECK(took < 3s);     // ...until drain_timeout, not forever (Asio's shutdown alone would).
 }
+
+TEST_CASE("half_close() over TLS: the server reads the end after the last line and still answers") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    tls_server server{io, {.log = nullptr}, tls_transport{server_tls()}};
+    // Counts the lines until the end of the stream, then answers with the count.
+    server.serve<line_codec>([](auto& conn) -> asio::awaitable<void> {
+      int lines = 0;
+      while (auto line = co_await conn.read())
+        ++lines;
+      const std::string count = "lines: " + std::to_string(lines);
+      co_await conn.write(count);
+    });
+    auto tls = client_tls();
+    auto conn = co_await coronet::connect_tls("localhost", server.local_endpoint().port(), tls,
+                                              quick_connect());
+    conn.try_write("one");
+    conn.try_write("two");
+    const std::error_code half_closed = co_await conn.half_close();
+    CHECK_FALSE(half_closed);
+    const std::string answer = co_await next_line(conn);
+    CHECK(answer == "lines: 2");
+    const std::string end = co_await next_line(conn);
+    CHECK(end == eof_text());
+  });
+}

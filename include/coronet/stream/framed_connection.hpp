@@ -214,6 +214,15 @@ class framed_connection {
   Stream& stream() noexcept { return core_->stream(); }
   const Stream& stream() const noexcept { return core_->stream(); }
 
+  /// Python's shutdown(SHUT_WR) after sendall: sends what is queued, then ends the sending side
+  /// (a socket's shutdown(send); over TLS, close_notify), so the peer reads the end of the
+  /// stream after the last message. Reading goes on until the peer closes too. Returns why it
+  /// could not (the connection's error). Call it when no other write is in progress.
+  asio::awaitable<std::error_code> half_close() requires socket_stream<Stream> ||
+      half_closing_stream<Stream> {
+    return half_close_after_flush(core_);
+  }
+
   /// Half-closes (send, receive) or fully shuts down the socket, like Python's shutdown().
   /// Queued bytes are not waited for: flush() first to half-close after the last message.
   std::error_code shutdown(asio::socket_base::shutdown_type what) requires socket_stream<Stream> {
@@ -359,6 +368,18 @@ class framed_connection {
     input.consume(count);
     core->reset_codec();
     co_return std::pair{std::error_code{}, count};
+  }
+
+  static asio::awaitable<std::error_code> half_close_after_flush(state_ptr core) {
+    if (const std::error_code error = co_await core->wait_until_sent()) co_return error;
+    if (!core->is_open()) co_return closed_reason(*core);
+    if constexpr (half_closing_stream<Stream>) {
+      co_return co_await core->stream().send_close_notify();
+    } else {
+      std::error_code error;
+      core->stream().shutdown(asio::socket_base::shutdown_send, error);
+      co_return error;
+    }
   }
 
   // Hold the state for the whole wait: the connection may be destroyed meanwhile.

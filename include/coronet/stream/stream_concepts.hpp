@@ -31,6 +31,13 @@ concept notifying_stream = byte_stream<S> && requires(S& s) {
   s.async_close_notify([](std::error_code) {});
 };
 
+/// A stream with a half-close of its own (TLS: close_notify without waiting for the peer's):
+/// framed_connection::half_close() awaits send_close_notify().
+template <typename S>
+concept half_closing_stream = byte_stream<S> && requires(S& s) {
+  s.send_close_notify();
+};
+
 /// A stream that is a socket, for the socket-level calls (shutdown, endpoints, options).
 template <typename S>
 concept socket_stream = byte_stream<S> && requires(S& s, std::error_code& error) {

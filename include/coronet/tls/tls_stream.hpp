@@ -15,6 +15,7 @@
 #include <asio/associated_cancellation_slot.hpp>
 #include <asio/associated_executor.hpp>
 #include <asio/async_result.hpp>
+#include <asio/awaitable.hpp>
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/bind_executor.hpp>
 #include <asio/error.hpp>
@@ -101,6 +102,11 @@ class tls_stream {
   auto async_close_notify(Token&& token) {
     return stream_.async_shutdown(std::forward<Token>(token));
   }
+
+  /// TLS's half-close: sends close_notify without waiting for the peer's, so the peer reads the
+  /// end of the stream after our last bytes while reading goes on here until its own
+  /// close_notify. Call it when no write is in progress (after a flush); a read may be.
+  asio::awaitable<std::error_code> send_close_notify();
 
   /// Closes the TCP socket at once (pending operations end with operation_aborted).
   void close(std::error_code& error) { stream_.lowest_layer().close(error); }
