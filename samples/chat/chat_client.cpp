@@ -90,28 +90,11 @@ struct session {
   bool refused = false;  // The server's first line was a refusal.
 };
 
-// The server ended TCP without TLS's close_notify: anyone on the path can cut a TLS stream
-// short that way, so what came last (an unterminated line) is not to be trusted.
-template <typename Connection>
-bool ended_without_close_notify(Connection& conn) {
-  if constexpr (requires { conn.stream().truncated(); }) {
-    return conn.stream().truncated();
-  } else {
-    return false;
-  }
-}
-
 // Prints what the server sends until it closes; the exit code when that ends the session.
 template <typename Connection>
 asio::awaitable<int> print_received(Connection& conn, session& state) {
   while (true) {
     auto line = co_await conn.read();
-    if (line && ended_without_close_notify(conn)) {
-      print_error(
-          "not shown: an unterminated last line (the server ended TCP without TLS's "
-          "close_notify, so it may be cut short)");
-      continue;
-    }
     if (line) {
       if (!state.received_any && line->starts_with(refusal)) {
         // Not a chat line but why this client cannot join; the server closes next.
@@ -130,9 +113,17 @@ asio::awaitable<int> print_received(Connection& conn, session& state) {
     }
     if (state.refused) co_return 1;  // However the refused connection ended.
     if (line.error() == asio::error::operation_aborted) co_return 0;  // We stopped waiting.
-    if (line.error() == asio::error::eof) {
+    // The end of the stream. Over TLS without close_notify (anyone on the path can cut a TLS
+    // stream short that way) read() holds back an unterminated last line: errc::truncated_frame.
+    const bool cut = line.error() == coronet::errc::truncated_frame;
+    if (line.error() == asio::error::eof || cut) {
+      if (cut) {
+        print_error(
+            "not shown: an unterminated last line (the server ended TCP without TLS's "
+            "close_notify, so it may be cut short)");
+      }
       if (state.done_sending) co_return 0;  // The answer to our half-close.
-      print_stdout("chat_client: ", ended_without_close_notify(conn)
+      print_stdout("chat_client: ", conn.close_reason() == coronet::close_reason::truncated
                                         ? "the server closed the connection (TCP only, without "
                                           "TLS's close_notify)"
                                         : "the server closed the connection");

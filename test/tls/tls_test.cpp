@@ -89,7 +89,7 @@ TEST_CASE("a handler written for TCP runs unchanged over TLS") {
   run_async([](asio::io_context& io) -> asio::awaitable<void> {
     tls_server server{io, {}, tls_transport{server_tls()}};
     server.serve<line_codec>(echo_handler{});
-    auto conn = co_await coronet::connect_tls("localhost", server.local_endpoint().port(),
+    auto conn = co_await coronet::connect_tls("127.0.0.1", server.local_endpoint().port(),
                                               client_tls(), quick_connect());
     const std::string echo = co_await ask(conn, "over TLS");
     CHECK(echo == "over TLS");
@@ -119,8 +119,9 @@ TEST_CASE("a TLS client refuses a server it cannot verify and says why") {
                                                        each.dir + "/" + each.key}}}};
       server.serve<line_codec>(echo_handler{});
       // The client trusts the CA of the set the certificate comes from.
-      const coronet::tls_client_options trusting{.ca_file = each.dir + "/ca.pem"};
-      auto result = co_await coronet::connect_tls_ex("localhost", server.local_endpoint().port(),
+      const coronet::tls_client_options trusting{.ca_file = each.dir + "/ca.pem",
+                                                 .server_name = "localhost"};
+      auto result = co_await coronet::connect_tls_ex("127.0.0.1", server.local_endpoint().port(),
                                                      trusting, quick_connect());
       REQUIRE_FALSE(result);
       CHECK(result.error.category() == coronet::tls_verify_category());
@@ -139,7 +140,7 @@ TEST_CASE("insecure_skip_verification connects to a server nobody vouches for") 
     server.serve<line_codec>(echo_handler{});
     // Named first: g++ 12 mishandles a braced temporary inside co_await (docs/handlers.md).
     const coronet::tls_client_options insecure{.insecure_skip_verification = true};
-    auto conn = co_await coronet::connect_tls("localhost", server.local_endpoint().port(), insecure,
+    auto conn = co_await coronet::connect_tls("127.0.0.1", server.local_endpoint().port(), insecure,
                                               quick_connect());
     const std::string echo = co_await ask(conn, "unverified");
     CHECK(echo == "unverified");
@@ -150,8 +151,9 @@ TEST_CASE("a TLS client verifies an IP address against the certificate's IP name
   run_async([](asio::io_context& io) -> asio::awaitable<void> {
     tls_server server{io, {}, tls_transport{server_tls()}};
     server.serve<line_codec>(echo_handler{});
+    const coronet::tls_client_options by_address{.ca_file = cert("ca.pem")};  // No name.
     auto conn = co_await coronet::connect_tls("127.0.0.1", server.local_endpoint().port(),
-                                              client_tls(), quick_connect());
+                                              by_address, quick_connect());
     const std::string echo = co_await ask(conn, "by address");
     CHECK(echo == "by address");
   });
@@ -172,7 +174,7 @@ TEST_CASE(
     const std::uint16_t port = server.local_endpoint().port();
     auto with_certificate = client_tls();
     with_certificate.certificate = {cert("client.pem"), cert("client.key")};
-    auto conn = co_await coronet::connect_tls("localhost", port, with_certificate, quick_connect());
+    auto conn = co_await coronet::connect_tls("127.0.0.1", port, with_certificate, quick_connect());
     const std::string who = co_await next_line(conn);
     CHECK(who.starts_with("verified "));
     CHECK(who.find("CN=coronet-client") != std::string::npos);
@@ -180,7 +182,7 @@ TEST_CASE(
     // Without a certificate: with TLS 1.3 the client's handshake may finish before the server
     // refuses, so the refusal shows at the first read at the latest.
     auto refused =
-        co_await coronet::connect_tls_ex("localhost", port, client_tls(), quick_connect());
+        co_await coronet::connect_tls_ex("127.0.0.1", port, client_tls(), quick_connect());
     if (refused) {
       const std::string line = co_await next_line(*refused.connection);
       CHECK(line.starts_with("<error:"));
@@ -206,7 +208,7 @@ TEST_CASE("a plain-text or garbage client fails the handshake at once while othe
                                asio::experimental::as_tuple(asio::use_awaitable));
     const auto garbage_closed = co_await wait_closed(garbage);
     CHECK(garbage_closed < 500ms);
-    auto conn = co_await coronet::connect_tls("localhost", port, client_tls(), quick_connect());
+    auto conn = co_await coronet::connect_tls("127.0.0.1", port, client_tls(), quick_connect());
     const std::string echo = co_await ask(conn, "still served");
     CHECK(echo == "still served");
     CHECK(observer->handshakes_failed.size() == 2);
@@ -311,10 +313,10 @@ TEST_CASE("a TLS server past max_connections refuses after the handshake, with t
     tls_server server{io, {.max_connections = 1, .log = nullptr}, tls_transport{server_tls()}};
     server.serve<line_codec>(echo_handler{});
     const std::uint16_t port = server.local_endpoint().port();
-    auto first = co_await coronet::connect_tls("localhost", port, client_tls(), quick_connect());
+    auto first = co_await coronet::connect_tls("127.0.0.1", port, client_tls(), quick_connect());
     const std::string echo = co_await ask(first, "one");
     CHECK(echo == "one");
-    auto second = co_await coronet::connect_tls("localhost", port, client_tls(), quick_connect());
+    auto second = co_await coronet::connect_tls("127.0.0.1", port, client_tls(), quick_connect());
     const std::string refusal = co_await next_line(second);
     CHECK(refusal == "error: server full (1 connection)");
   });
@@ -326,7 +328,7 @@ TEST_CASE("a peer that drops TCP without close_notify ends its session as trunca
     tls_server server{io, {.observer = observer, .log = nullptr}, tls_transport{server_tls()}};
     server.serve<line_codec>(echo_handler{});
     {
-      auto conn = co_await coronet::connect_tls("localhost", server.local_endpoint().port(),
+      auto conn = co_await coronet::connect_tls("127.0.0.1", server.local_endpoint().port(),
                                                 client_tls(), quick_connect());
       const std::string echo = co_await ask(conn, "then gone");
       CHECK(echo == "then gone");
@@ -356,13 +358,13 @@ TEST_CASE("reload serves a new certificate to new connections and keeps the old 
                                                      (dir / "current.key").string()}}}};
     server.serve<line_codec>(echo_handler{});
     const std::uint16_t port = server.local_endpoint().port();
-    auto old_conn = co_await coronet::connect_tls("localhost", port, client_tls(), quick_connect());
+    auto old_conn = co_await coronet::connect_tls("127.0.0.1", port, client_tls(), quick_connect());
 
     copy("wrong-name.pem", "current.pem");  // Issued by the same CA, for another name.
     copy("wrong-name.key", "current.key");
     server.transport().reload();
     auto refused =
-        co_await coronet::connect_tls_ex("localhost", port, client_tls(), quick_connect());
+        co_await coronet::connect_tls_ex("127.0.0.1", port, client_tls(), quick_connect());
     CHECK_FALSE(refused);  // The new certificate is served: it does not name localhost.
     coronet::tls_client_options by_new_name = client_tls();
     by_new_name.server_name = "not-localhost.example";
@@ -442,7 +444,7 @@ TEST_CASE(
         // No timeouts on our side: their pending deadlines would keep run() busy by themselves.
         const coronet::connect_options no_timeouts{
             .timeout = 2s, .connection = {.idle_timeout = 0ms, .write_timeout = 0ms}};
-        auto conn = co_await coronet::connect_tls("localhost", server.local_endpoint().port(), tls,
+        auto conn = co_await coronet::connect_tls("127.0.0.1", server.local_endpoint().port(), tls,
                                                   no_timeouts);
         const std::string echo = co_await ask(conn, "hello");
         CHECK(echo == "hello");
@@ -470,7 +472,7 @@ TEST_CASE("half_close() over TLS: the server reads the end after the last line a
       co_await conn.write(count);
     });
     auto tls = client_tls();
-    auto conn = co_await coronet::connect_tls("localhost", server.local_endpoint().port(), tls,
+    auto conn = co_await coronet::connect_tls("127.0.0.1", server.local_endpoint().port(), tls,
                                               quick_connect());
     conn.try_write("one");
     conn.try_write("two");
@@ -480,5 +482,36 @@ TEST_CASE("half_close() over TLS: the server reads the end after the last line a
     CHECK(answer == "lines: 2");
     const std::string end = co_await next_line(conn);
     CHECK(end == eof_text());
+  });
+}
+
+TEST_CASE("a TLS stream cut without close_notify never yields its unterminated last line") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    auto received = std::make_shared<std::vector<std::string>>();
+    tls_server server{io, {.log = nullptr}, tls_transport{server_tls()}};
+    server.serve<line_codec>([received](auto& conn) -> asio::awaitable<void> {
+      while (true) {
+        auto line = co_await conn.read();
+        if (!line) {
+          received->push_back("<" + line.error().message() + ">");
+          co_return;
+        }
+        received->emplace_back(*line);
+      }
+    });
+    {
+      auto tls = client_tls();
+      auto conn = co_await coronet::connect_tls("127.0.0.1", server.local_endpoint().port(), tls,
+                                                quick_connect());
+      co_await conn.stream().ssl_stream().async_write_some(
+          asio::buffer(std::string{"complete\npartial"}), asio::use_awaitable);
+      // TCP's end, no close_notify (a half-close: closing with the server's session tickets
+      // unread would reset the connection instead).
+      conn.stream().socket().shutdown(asio::socket_base::shutdown_send);
+      for (int i = 0; i < 200 && received->size() < 2; ++i)
+        co_await sleep_for(10ms);
+    }
+    const std::vector<std::string> expected{"complete", "<stream ended inside a frame>"};
+    CHECK(*received == expected);
   });
 }

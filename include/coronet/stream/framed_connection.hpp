@@ -278,8 +278,11 @@ class framed_connection {
         return result::failure(read_error);
       }
       while (true) {
-        auto decoded = core->at_end_of_stream() ? core->codec.decode_eof(input.readable())
-                                                : core->codec.decode(input.readable());
+        // A cut stream (TLS without close_notify) gets no last, unterminated message: whoever
+        // cut the stream may have cut it short.
+        const bool final_frame = core->at_end_of_stream() && !core->end_was_truncated();
+        auto decoded = final_frame ? core->codec.decode_eof(input.readable())
+                                   : core->codec.decode(input.readable());
         if (decoded.has_message()) {
           core->consume_before_read = decoded.consumed();
           core->count_message_received();
@@ -298,7 +301,12 @@ class framed_connection {
           reply_to_decode_error(*core, decoded.error(), decoded.reason());
         }
       }
-      if (core->at_end_of_stream()) return result::failure(asio::error::eof);
+      if (core->at_end_of_stream()) {
+        if (core->end_was_truncated() && !input.empty()) {
+          return result::failure(errc::truncated_frame, "the stream was cut inside a message");
+        }
+        return result::failure(asio::error::eof);
+      }
       return std::nullopt;  // Read more.
     });
   }

@@ -77,6 +77,15 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   /// The stream has ended (a read saw end of stream); decoding goes on with decode_eof.
   bool at_end_of_stream() const noexcept { return end_of_stream_; }
   void set_end_of_stream() noexcept { end_of_stream_ = true; }
+  /// The stream ended without its own end marker (TLS without close_notify): what came last
+  /// may be cut short.
+  bool end_was_truncated() const noexcept {
+    if constexpr (requires { stream_.truncated(); }) {
+      return stream_.truncated();
+    } else {
+      return false;
+    }
+  }
 
   /// Where the connection reports its events; null for none. Detached at close().
   connection_observer* observer() const noexcept { return observer_; }
