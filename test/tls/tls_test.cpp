@@ -49,8 +49,10 @@ coronet::tls_server_options server_tls(const std::string& dir = cert_dir()) {
   return {.certificate = {.certificate_chain_file = dir + "/server-chain.pem",
                           .private_key_file = dir + "/server.key"}};
 }
+// The name to verify is given apart from the address connected to: a fresh root without
+// /etc/hosts cannot resolve "localhost", and the tests must not depend on it.
 coronet::tls_client_options client_tls() {
-  return {.ca_file = cert("ca.pem")};
+  return {.ca_file = cert("ca.pem"), .server_name = "localhost"};
 }
 
 struct counting_observer : coronet::server_observer {
@@ -513,5 +515,55 @@ TEST_CASE("a TLS stream cut without close_notify never yields its unterminated l
     }
     const std::vector<std::string> expected{"complete", "<stream ended inside a frame>"};
     CHECK(*received == expected);
+  });
+}
+
+TEST_CASE("SNI picks the certificate of the name the client asks for, else the default") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    auto options = server_tls();
+    options.certificates_by_name["not-localhost.example"] = {cert("wrong-name.pem"),
+                                                             cert("wrong-name.key")};
+    tls_server server{io, {.log = nullptr}, tls_transport{options}};
+    server.serve<line_codec>([](auto& conn) -> asio::awaitable<void> {
+      const std::string asked = "asked for " + conn.stream().peer().server_name;
+      co_await conn.write(asked);
+    });
+    const std::uint16_t port = server.local_endpoint().port();
+    coronet::tls_client_options other_name = client_tls();
+    other_name.server_name = "not-localhost.example";  // Only the wrong-name cert carries it.
+    auto by_name = co_await coronet::connect_tls("127.0.0.1", port, other_name, quick_connect());
+    const std::string first = co_await next_line(by_name);
+    CHECK(first == "asked for not-localhost.example");
+    const coronet::tls_client_options default_name = client_tls();
+    auto by_default =
+        co_await coronet::connect_tls("127.0.0.1", port, default_name, quick_connect());
+    const std::string second = co_await next_line(by_default);
+    CHECK(by_default.stream().peer().server_name == "localhost");
+    CHECK(second == "asked for localhost");
+  });
+}
+
+TEST_CASE(
+    "ALPN: the server picks a protocol both offer, and refuses a client with none in common") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    auto options = server_tls();
+    options.alpn = {"chat/2", "chat/1"};
+    tls_server server{io, {.log = nullptr}, tls_transport{options}};
+    server.serve<line_codec>([](auto& conn) -> asio::awaitable<void> {
+      const std::string chosen = "alpn " + conn.stream().peer().alpn;
+      co_await conn.write(chosen);
+    });
+    const std::uint16_t port = server.local_endpoint().port();
+    coronet::tls_client_options speaks_chat = client_tls();
+    speaks_chat.alpn = {"chat/1", "chat/2"};
+    auto conn = co_await coronet::connect_tls("127.0.0.1", port, speaks_chat, quick_connect());
+    const std::string chosen = co_await next_line(conn);
+    CHECK(chosen == "alpn chat/2");  // The server's preference.
+    CHECK(conn.stream().peer().alpn == "chat/2");
+    coronet::tls_client_options speaks_other = client_tls();
+    speaks_other.alpn = {"smtp"};
+    auto refused =
+        co_await coronet::connect_tls_ex("127.0.0.1", port, speaks_other, quick_connect());
+    CHECK_FALSE(refused);
   });
 }
