@@ -419,12 +419,18 @@ TEST_CASE("stop() during 500 TLS handshakes in flight ends them all and run() re
     clients.back().connect(target);
     asio::write(clients.back(), asio::buffer(half_hello));
   }
-  asio::steady_timer later{io, 300ms};
-  later.async_wait([&](std::error_code) {
-    server.stop();
-    for (auto& client : clients)
-      client.close();  // The test's own ends.
-  });
+  // Once all 500 are in their handshake (bounded: a slow build may take a while to accept them).
+  asio::co_spawn(
+      io,
+      [&]() -> asio::awaitable<void> {
+        for (int i = 0; i < 500 && server.handshake_count() < 500; ++i)
+          co_await sleep_for(10ms);
+        CHECK(server.handshake_count() == 500);
+        server.stop();
+        for (auto& client : clients)
+          client.close();  // The test's own ends.
+      },
+      asio::detached);
   const auto started = std::chrono::steady_clock::now();
   io.run_for(10s);
   CHECK(io.stopped());

@@ -154,6 +154,9 @@ class basic_server {
   /// Connections being served now (refused ones and handshakes in progress are not counted).
   std::size_t connection_count() const noexcept { return state_->sessions.size(); }
 
+  /// Connections in the transport's handshake now (they count against max_connections).
+  std::size_t handshake_count() const noexcept { return state_->handshakes; }
+
   /// The transport (for its own controls, such as reloading a certificate).
   Transport& transport() noexcept { return state_->transport; }
 
