@@ -4,7 +4,8 @@
 // server still sends until the server closes, for at most wait_for_close; then it exits 0. So
 // `printf 'hi\n' | chat_client ...` sees the answers to its lines. A client the server refuses
 // (its first line is "error: server full ...") says so on stderr and exits 1. Stdin may be a
-// terminal, a pipe or a file.
+// terminal, a pipe or a file. With --tls it connects over TLS and verifies the server first: a
+// server that fails verification gets one "error: ..." line on stderr, nothing sent, exit 1.
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
@@ -24,10 +25,24 @@
 #include <asio/use_awaitable.hpp>
 #include <coronet/codec/line_codec.hpp>
 #include <coronet/endpoint/client.hpp>
+#include <coronet/stream/stream_concepts.hpp>
 
 #include "command_line.hpp"
 #include "server_cli.hpp"
 #include "stdin_reader.hpp"
+#include "tls_cli.hpp"
+
+#if defined(CORONET_HAS_TLS)
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509_vfy.h>
+
+#include <asio/ssl/error.hpp>
+
+#include <coronet/tls/tls_client.hpp>
+
+#include "tls_half_close.hpp"
+#endif
 
 namespace {
 
@@ -54,6 +69,21 @@ void print_error(const std::string& message) {
   std::fprintf(stderr, "chat_client: %s\n", message.c_str());
 }
 
+// What to do about a TLS connection the server ended with an alert after our side of the
+// handshake had finished (a TLS 1.3 server checks the client's certificate then); empty for
+// any other error.
+std::string tls_alert_hint(std::error_code error) {
+#if defined(CORONET_HAS_TLS)
+  if (error.category() == asio::error::get_ssl_category() &&
+      ERR_GET_REASON(static_cast<unsigned long>(error.value())) ==
+          SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED) {
+    return "; the server requires a client certificate (--tls-cert and --tls-key)";
+  }
+#endif
+  static_cast<void>(error);
+  return {};
+}
+
 // Shared by the two halves of a session.
 struct session {
   bool done_sending = false;  // Half-closed: the server closing now is the expected answer.
@@ -61,11 +91,28 @@ struct session {
   bool refused = false;  // The server's first line was a refusal.
 };
 
+// The server ended TCP without TLS's close_notify: anyone on the path can cut a TLS stream
+// short that way, so what came last (an unterminated line) is not to be trusted.
+template <typename Connection>
+bool ended_without_close_notify(Connection& conn) {
+  if constexpr (requires { conn.stream().truncated(); }) {
+    return conn.stream().truncated();
+  } else {
+    return false;
+  }
+}
+
 // Prints what the server sends until it closes; the exit code when that ends the session.
 template <typename Connection>
 asio::awaitable<int> print_received(Connection& conn, session& state) {
   while (true) {
     auto line = co_await conn.read();
+    if (line && ended_without_close_notify(conn)) {
+      print_error(
+          "not shown: an unterminated last line (the server ended TCP without TLS's "
+          "close_notify, so it may be cut short)");
+      continue;
+    }
     if (line) {
       if (!state.received_any && line->starts_with(refusal)) {
         // Not a chat line but why this client cannot join; the server closes next.
@@ -86,10 +133,13 @@ asio::awaitable<int> print_received(Connection& conn, session& state) {
     if (line.error() == asio::error::operation_aborted) co_return 0;  // We stopped waiting.
     if (line.error() == asio::error::eof) {
       if (state.done_sending) co_return 0;  // The answer to our half-close.
-      print_stdout("chat_client: ", "the server closed the connection");
+      print_stdout("chat_client: ", ended_without_close_notify(conn)
+                                        ? "the server closed the connection (TCP only, without "
+                                          "TLS's close_notify)"
+                                        : "the server closed the connection");
       co_return 0;
     }
-    print_error("connection lost: " + line.error().message());
+    print_error("connection lost: " + line.error().message() + tls_alert_hint(line.error()));
     co_return 1;
   }
 }
@@ -129,6 +179,20 @@ class stdin_lines {
   bool ended_ = false;
 };
 
+// Half-closes: the server reads the end of the stream after our last line. Over TLS that is
+// close_notify, sent while print_received goes on reading.
+template <typename Connection>
+asio::awaitable<void> half_close(Connection& conn) {
+  if constexpr (coronet::socket_stream<typename Connection::stream_type>) {
+    conn.shutdown(asio::socket_base::shutdown_send);
+  } else {
+#if defined(CORONET_HAS_TLS)
+    co_await samples::send_close_notify(conn.stream());
+#endif
+  }
+  co_return;
+}
+
 // Once there is nothing more to send: hands what is queued to the operating system and
 // half-closes, so that the server reads the end of the stream after our last line and can still
 // answer it. Then waits up to wait_for_close: print_received ends the session first (which
@@ -137,7 +201,7 @@ template <typename Connection>
 asio::awaitable<int> finish_sending(Connection& conn, session& state) {
   state.done_sending = true;
   // A failed flush is the end of the connection, which print_received reports.
-  if (!co_await conn.flush()) conn.shutdown(asio::socket_base::shutdown_send);
+  if (!co_await conn.flush()) co_await half_close(conn);
   asio::steady_timer timer{co_await asio::this_coro::executor, wait_for_close};
   auto [cancelled] = co_await timer.async_wait(asio::experimental::as_tuple(asio::use_awaitable));
   if (!cancelled) {
@@ -183,9 +247,64 @@ struct client_config {
   std::uint16_t port = 0;
   std::string unix_path;
   coronet::connect_options connect;
+  std::optional<samples::tls_client_settings> tls;  // nullopt: plain TCP.
 };
 
+#if defined(CORONET_HAS_TLS)
+
+// Why a TLS connection failed, in words that say what to do about it. A refused certificate is
+// reported in tls_verify_category ("certificate verify failed: certificate has expired", ...).
+std::string describe_tls_failure(const client_config& config, std::error_code error) {
+  std::string text = error.message();
+  if (error.category() == asio::error::get_ssl_category() &&
+      ERR_GET_REASON(static_cast<unsigned long>(error.value())) == SSL_R_WRONG_VERSION_NUMBER) {
+    return text + "; the server does not seem to speak TLS on this port";
+  }
+  if (error.category() != coronet::tls_verify_category()) return text;
+  const std::string name = config.tls->server_name.empty() ? config.host : config.tls->server_name;
+  switch (error.value()) {
+    case X509_V_ERR_HOSTNAME_MISMATCH:
+    case X509_V_ERR_IP_ADDRESS_MISMATCH:
+      return text + " (the server's certificate does not carry the name '" + name +
+             "'; --tls-server-name sets the name to expect)";
+    case X509_V_ERR_CERT_HAS_EXPIRED:
+      return text + " (the server's certificate is no longer valid; the server must renew it)";
+    case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+    case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+    case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+    case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+      return text + " (the server's certificate is not issued by a CA trusted here: " +
+             (config.tls->ca_file.empty() ? std::string{"the system's CAs"}
+                                          : "--tls-ca " + config.tls->ca_file) +
+             ")";
+    default:
+      return text;
+  }
+}
+
+asio::awaitable<int> run_tls_client(const client_config& config, samples::stdin_reader& input) {
+  if (config.tls->insecure_skip_verification) {
+    std::fprintf(stderr,
+                 "warning: --tls-insecure: the server's certificate is not verified; this "
+                 "connection is insecure (anyone in the middle can read and change it)\n");
+  }
+  auto result =
+      co_await coronet::connect_tls_ex(config.host, config.port, *config.tls, config.connect);
+  if (!result) {
+    std::fprintf(stderr, "error: cannot connect over TLS to %s:%u: %s\n", config.host.c_str(),
+                 static_cast<unsigned>(config.port),
+                 describe_tls_failure(config, result.error).c_str());
+    co_return 1;
+  }
+  co_return co_await chat(std::move(*result.connection), input);
+}
+
+#endif
+
 asio::awaitable<int> run_client(client_config config, samples::stdin_reader& input) {
+#if defined(CORONET_HAS_TLS)
+  if (config.tls) co_return co_await run_tls_client(config, input);
+#endif
   if (!config.unix_path.empty()) {
     auto result = co_await coronet::connect_unix_ex(config.unix_path, config.connect);
     if (!result) {
@@ -220,6 +339,7 @@ client_config config_from(const samples::command_line& cli) {
   config.connect.connection.idle_timeout = std::chrono::milliseconds{0};
   // A line from the server that is not valid is shown here, not answered to the room.
   config.connect.connection.decode_errors = coronet::decode_error_policy::report;
+  config.tls = samples::tls_client_settings_from(cli);
   return config;
 }
 
@@ -232,11 +352,14 @@ int main(int argc, char** argv) {
       "Chat with a chat_server: each line typed on stdin is sent; every line from the server\n"
       "is printed as 'receive data: <line>'. Type 'exit' (or end stdin, Ctrl-D) to leave: the\n"
       "client then half-closes and prints what the server still sends until it closes (at\n"
-      "most 5 s). Exits 1 when the server refuses it (server full) or the connection fails."};
+      "most 5 s). Exits 1 when the server refuses it (server full) or the connection fails.\n"
+      "With --tls it connects over TLS, after verifying the server's certificate."};
   cli.option("--host", "HOST", "", "server host name or IP (default 127.0.0.1)")
       .option("--port", "PORT", "", "server TCP port (required unless --unix)")
       .option("--unix", "PATH", "", "connect to a Unix socket at PATH instead of TCP")
-      .option("--connect-timeout", "SECONDS", "10", "give up connecting after this long");
+      .option("--connect-timeout", "SECONDS", "10",
+              "give up connecting (TLS: and the handshake) after this long");
+  samples::add_tls_client_options(cli);
   return samples::run_main(cli, program, [&] {
     cli.parse(argc, argv);
     const client_config config = config_from(cli);

@@ -1,7 +1,9 @@
 // chat_room: the state and logic of chat_server, apart from sockets so that a test can drive it
 // on coronet::testing::memory_stream. Every line a member sends goes to every *other* member as
 // "[NAME] line", in the order that member sent them; "exit" ends the member's session; a line
-// that is not UTF-8 or too long gets an "error: ..." line back and the session goes on.
+// that is not UTF-8 or too long gets an "error: ..." line back and the session goes on. Over TLS,
+// a last line without its newline from a peer that ended TCP without close_notify is dropped:
+// anyone on the path can cut a TLS stream short that way.
 #pragma once
 
 #include <cstddef>
@@ -43,7 +45,7 @@ class chat_room {
       // A line that is too long or not UTF-8 is answered by the connection itself
       // ("error: invalid UTF-8 (reason)", decode_error_policy::reply) and never relayed.
       auto line = co_await connection.read();
-      if (!line || *line == "exit") break;
+      if (!line || *line == "exit" || cut_short(connection)) break;
       // Framed once for every member (one UTF-8 check and copy, not one per recipient).
       const coronet::encoded_message<codec_type> relayed{
           connection.codec(), "[" + self->name + "] " + std::string{*line}};
@@ -71,6 +73,17 @@ class chat_room {
   };
   using member_iterator = typename std::list<member>::iterator;
   using codec_type = typename Connection::codec_type;
+
+  // The line just read is the unterminated end of a stream that ended without TLS's
+  // close_notify (tls_stream::truncated(): only the end-of-stream read sets it, and only the
+  // codec's last, newline-less line comes after that).
+  static bool cut_short(Connection& connection) {
+    if constexpr (requires { connection.stream().truncated(); }) {
+      return connection.stream().truncated();
+    } else {
+      return false;
+    }
+  }
 
   asio::awaitable<void> broadcast(member_iterator from,
                                   const coronet::encoded_message<codec_type>& text) {

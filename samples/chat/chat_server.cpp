@@ -1,7 +1,8 @@
 // chat_server: a line-based chat room. Every line a client sends goes to all other clients as
 // "[IP:PORT] line"; "exit" disconnects that client; clients past --max-connections (default 3)
 // get "error: server full (N connections)". Works with chat_client, nc, socat or a few lines of
-// Python as clients.
+// Python as clients. With --tls-cert/--tls-key it speaks TLS on its TCP port (chat_client --tls,
+// openssl s_client, Python's ssl module); SIGHUP then reloads the certificate.
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -75,17 +76,19 @@ int main(int argc, char** argv) {
   samples::command_line cli{
       "chat_server",
       "A chat room: every line a client sends goes to all other clients as '[IP:PORT] line';\n"
-      "a client that sends 'exit' is disconnected. Stop it with Ctrl-C (SIGINT) or SIGTERM."};
+      "a client that sends 'exit' is disconnected. Stop it with Ctrl-C (SIGINT) or SIGTERM.\n"
+      "With --tls-cert and --tls-key it serves TLS; SIGHUP reloads the certificate files."};
   samples::add_server_options(cli, "3");
   cli.option("--slow-client", "POLICY", "disconnect",
              "a client not reading: disconnect it, drop lines for it, or wait (pause senders)");
   return samples::run_main(cli, "chat_server", [&] {
     cli.parse(argc, argv);
     coronet::server_options options = samples::server_options_from(cli);
+    const auto tls = samples::tls_server_settings_from(cli);
     const coronet::send_queue_policy policy = slow_client_policy(cli.text("--slow-client"));
     options.connection.queue_policy = policy;
     // One thread: the room is shared by every session.
-    return samples::run_server("chat_server", options,
+    return samples::run_server("chat_server", options, tls,
                                [policy](auto& server) { start_chat(server, policy); });
   });
 }

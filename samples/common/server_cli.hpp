@@ -1,7 +1,8 @@
 // What the stream server samples (chat_server, echo_server) share: the common command-line
-// options (--host, --port, --unix, --max-connections, --idle-timeout, --read-timeout), the one
-// "listening on" line, and a graceful stop on SIGINT/SIGTERM. run_server() picks tcp_server or
-// unix_server at run time and hands it to the sample's start function, a generic lambda.
+// options (--host, --port, --unix, --max-connections, --idle-timeout, --read-timeout, and the
+// TLS ones of tls_cli.hpp), the one "listening on" line, a graceful stop on SIGINT/SIGTERM, and
+// (TLS) a certificate reload on SIGHUP. run_server() picks tcp_server, unix_server or tls_server
+// at run time and hands it to the sample's start function, a generic lambda.
 #pragma once
 
 #include <chrono>
@@ -10,6 +11,7 @@
 #include <cstdio>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <thread>
@@ -17,6 +19,7 @@
 #include <vector>
 
 #include <asio/io_context.hpp>
+#include <asio/ip/tcp.hpp>
 #include <asio/post.hpp>
 #include <asio/signal_set.hpp>
 #include <coronet/endpoint/address.hpp>
@@ -24,6 +27,7 @@
 #include <coronet/endpoint/server_options.hpp>
 
 #include "command_line.hpp"
+#include "tls_cli.hpp"
 
 namespace samples {
 
@@ -41,6 +45,7 @@ inline void add_server_options(command_line& cli, std::string default_max_connec
       .option("--read-timeout", "SECONDS", "60",
               "close a client still sending one line this long after its first byte "
               "(slowloris); 0 = never");
+  add_tls_server_options(cli);
 }
 
 /// The server options the command line asks for. Throws usage_error for unusable values.
@@ -62,6 +67,7 @@ inline coronet::server_options server_options_from(const command_line& cli) {
       std::chrono::seconds{cli.number("--idle-timeout", 0, 365LL * 24 * 3600)};
   options.connection.read_timeout =
       std::chrono::seconds{cli.number("--read-timeout", 0, 365LL * 24 * 3600)};
+  options.handshake_timeout = std::chrono::seconds{cli.number("--handshake-timeout", 1, 3600)};
   return options;
 }
 
@@ -72,9 +78,12 @@ inline void ignore_sigpipe() {
 
 namespace detail {
 
-template <typename Server, typename Start>
+// Runs `threads` servers of type Server, each made from `options` and a transport made from
+// `transport_arguments` (none, or the TLS options).
+template <typename Server, typename... TransportArguments>
 int serve_until_stopped(std::string_view program, coronet::server_options options,
-                        std::size_t threads, Start& start) {
+                        std::size_t threads, auto& start,
+                        const TransportArguments&... transport_arguments) {
   if (threads > 1) {
     // One server per thread, each on its own io_context, all on one port: the kernel spreads
     // connections across them and no message ever crosses threads.
@@ -85,15 +94,18 @@ int serve_until_stopped(std::string_view program, coronet::server_options option
   std::vector<std::unique_ptr<Server>> servers;
   for (std::size_t i = 0; i < threads; ++i) {
     contexts.push_back(std::make_unique<asio::io_context>(1));  // 1: one thread runs it.
-    // Binds now: a busy port throws before "listening on".
-    servers.push_back(std::make_unique<Server>(*contexts.back(), options));
-    if constexpr (std::is_same_v<Server, coronet::tcp_server>) {
+    // Binds (and, for TLS, loads the certificate) now: a busy port or a file that does not load
+    // throws before "listening on".
+    servers.push_back(std::make_unique<Server>(
+        *contexts.back(), options, typename Server::transport_type{transport_arguments...}));
+    if constexpr (std::is_same_v<typename Server::protocol_type, asio::ip::tcp>) {
       options.port = servers.front()->local_endpoint().port();  // The others join its port.
     }
     start(*servers.back());
   }
 
   // Handle the signals before saying "listening on": whoever reads that line may signal at once.
+  reload_on_sighup<Server> reloader{contexts, servers};
   asio::signal_set signals{*contexts.front(), SIGINT, SIGTERM};
   signals.async_wait([&](std::error_code error, int signal_number) {
     if (error) return;
@@ -103,6 +115,7 @@ int serve_until_stopped(std::string_view program, coronet::server_options option
                  static_cast<long long>(options.drain_timeout.count()));
     std::error_code ignored;
     signals.clear(ignored);  // A second signal ends the process at once (default action).
+    reloader.stop();
     // Each server is stopped on its own thread; run() returns once its connections drained.
     for (std::size_t i = 0; i < servers.size(); ++i) {
       asio::post(*contexts[i], [server = servers[i].get()] { server->stop(); });
@@ -122,20 +135,32 @@ int serve_until_stopped(std::string_view program, coronet::server_options option
 
 }  // namespace detail
 
-/// Listens as `options` say (TCP, or a Unix socket when options.unix_path is set), calls
-/// `start(server)` so the sample can call serve(), prints "listening on HOST:PORT" (or
-/// "listening on unix:PATH") and runs until SIGINT/SIGTERM has stopped the server gracefully.
-/// With `threads` > 1 (TCP only) there is one server per thread on the same port
-/// (SO_REUSEPORT), max_connections shared out between them. Returns the exit code (0). Throws
-/// std::system_error when it cannot listen.
+/// Listens as `options` say (TCP, TLS over TCP when `tls` is set, or a Unix socket when
+/// options.unix_path is set), calls `start(server)` so the sample can call serve(), prints
+/// "listening on HOST:PORT" (or "listening on unix:PATH") and runs until SIGINT/SIGTERM has
+/// stopped the server gracefully; with TLS, SIGHUP reloads the certificate files. With
+/// `threads` > 1 (TCP only) there is one server per thread on the same port (SO_REUSEPORT),
+/// max_connections shared out between them. Returns the exit code (0). Throws
+/// std::system_error when it cannot listen (coronet::tls_config_error when a TLS file does not
+/// load).
 template <typename Start>
-int run_server(std::string_view program, const coronet::server_options& options, Start start,
+int run_server(std::string_view program, coronet::server_options options,
+               const std::optional<tls_server_settings>& tls, Start start,
                std::size_t threads = 1) {
+  if (tls) {
+#if defined(CORONET_HAS_TLS)
+    return detail::serve_until_stopped<coronet::tls_server>(program, std::move(options), threads,
+                                                            start, *tls);
+#else
+    throw usage_error(std::string{tls_not_built});
+#endif
+  }
   if (options.unix_path.empty()) {
-    return detail::serve_until_stopped<coronet::tcp_server>(program, options, threads, start);
+    return detail::serve_until_stopped<coronet::tcp_server>(program, std::move(options), threads,
+                                                            start);
   }
   if (threads > 1) throw usage_error("--threads needs TCP (not --unix)");
-  return detail::serve_until_stopped<coronet::unix_server>(program, options, 1, start);
+  return detail::serve_until_stopped<coronet::unix_server>(program, std::move(options), 1, start);
 }
 
 }  // namespace samples

@@ -1,6 +1,7 @@
 // echo_server: sends every message back to the client that sent it, framed by --codec: "line"
 // (newline-delimited UTF-8 text) or "length" (a 4-byte big-endian length, then the payload).
-// Also the target of the throughput benchmarks.
+// Also the target of the throughput benchmarks. With --tls-cert/--tls-key it speaks TLS on its
+// TCP port; SIGHUP then reloads the certificate.
 #include <string>
 
 #include <coronet/codec/length_prefixed_codec.hpp>
@@ -45,7 +46,10 @@ struct echo_handler {
 
 int main(int argc, char** argv) {
   samples::ignore_sigpipe();
-  samples::command_line cli{"echo_server", "Sends every message back to its sender."};
+  samples::command_line cli{
+      "echo_server",
+      "Sends every message back to its sender. With --tls-cert and --tls-key it serves TLS;\n"
+      "SIGHUP reloads the certificate files."};
   samples::add_server_options(cli);
   cli.option("--codec", "CODEC", "line",
              "line (UTF-8 text lines) or length (4-byte big-endian length + payload)");
@@ -55,13 +59,14 @@ int main(int argc, char** argv) {
   return samples::run_main(cli, "echo_server", [&] {
     cli.parse(argc, argv);
     const coronet::server_options options = samples::server_options_from(cli);
+    const auto tls = samples::tls_server_settings_from(cli);
     const std::string codec = cli.text("--codec");
     if (codec != "line" && codec != "length") {
       throw samples::usage_error("--codec: expected line or length, got '" + codec + "'");
     }
     const auto threads = static_cast<std::size_t>(cli.number("--threads", 1, 64));
     return samples::run_server(
-        "echo_server", options,
+        "echo_server", options, tls,
         [&codec](auto& server) {
           if (codec == "line") {
             server.template serve<coronet::line_codec>(echo_handler{});

@@ -34,6 +34,28 @@ class server_lifecycle {
     if (log_) log_(level, message);
   }
 
+  /// Logs `message` unless more than rate_limited_per_second such records were logged in the
+  /// last second (a flood of bad handshakes must not flood the log); the next record logged
+  /// says how many were left out.
+  void log_rate_limited(log_level level, const std::string& message) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now - window_start_ >= std::chrono::seconds{1}) {
+      window_start_ = now;
+      logged_in_window_ = 0;
+    }
+    if (logged_in_window_ >= rate_limited_per_second) {
+      ++suppressed_;
+      return;
+    }
+    ++logged_in_window_;
+    if (suppressed_ == 0) {
+      log(level, message);
+      return;
+    }
+    log(level, message + " (" + std::to_string(suppressed_) + " similar records left out)");
+    suppressed_ = 0;
+  }
+
   /// Waits until a running unit (session, handler) ends, or the server stops.
   template <typename Token>
   auto wait_for_free_slot(Token&& token) {
@@ -95,6 +117,10 @@ class server_lifecycle {
   asio::steady_timer drain_deadline_;
   asio::steady_timer backoff_timer_;
   std::chrono::milliseconds backoff_{0};
+  static constexpr unsigned rate_limited_per_second = 10;
+  std::chrono::steady_clock::time_point window_start_{};
+  unsigned logged_in_window_ = 0;
+  unsigned long long suppressed_ = 0;
   bool stopping_ = false;
 };
 

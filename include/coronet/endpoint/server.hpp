@@ -320,9 +320,11 @@ class basic_server {
       observer->on_handshake_failed(error, pending.timed_out);
     }
     if (server->lifecycle.stopping()) return;
-    server->log(log_level::info,
-                to_string(pending.peer) + ": handshake " +
-                    (pending.timed_out ? std::string{"timed out"} : "failed: " + error.message()));
+    // One line per failure, at most 10 a second: a flood of garbage must not flood the log.
+    server->lifecycle.log_rate_limited(
+        log_level::warning,
+        to_string(pending.peer) + ": handshake " +
+            (pending.timed_out ? std::string{"timed out"} : "failed: " + error.message()));
   }
 
   // ---- sessions ------------------------------------------------------------------------------
