@@ -44,8 +44,8 @@ constexpr std::string_view sync_tag = "sync.";
 
 class chat_client {
  public:
-  chat_client(socket socket, std::uint64_t id, chat_run& run)
-      : socket_{std::move(socket)},
+  chat_client(load::stream stream, std::uint64_t id, chat_run& run)
+      : stream_{std::move(stream)},
         id_{id},
         run_{run},
         input_{64 * 1024, run.settings.message_size + 256},
@@ -55,10 +55,10 @@ class chat_client {
         synced_from_(run.settings.connections) {}
 
   asio::awaitable<void> run() {
-    while (socket_.is_open()) {
+    while (stream_.is_open()) {
       const std::span<char> space = input_.prepare();
       auto [error, count] =
-          co_await socket_.async_read_some(asio::buffer(space.data(), space.size()), as_tuple);
+          co_await stream_.async_read_some(asio::buffer(space.data(), space.size()), as_tuple);
       if (error) {
         if (run_.now_in != phase::stopped) {
           fail(error == asio::error::eof ? "the server closed the connection"
@@ -96,7 +96,7 @@ class chat_client {
 
   /// Lines this sender sent that have not reached every other client yet.
   std::uint64_t undelivered() const noexcept { return next_send_ - delivered_; }
-  socket& stream() noexcept { return socket_; }
+  load::stream& stream() noexcept { return stream_; }
 
  private:
   // One relayed line: "[LABEL] sync.<id>" or "[LABEL] <message of sender id>".
@@ -158,10 +158,10 @@ class chat_client {
   }
 
   void start_write() {
-    if (writing_ || pending_.empty() || !socket_.is_open()) return;
+    if (writing_ || pending_.empty() || !stream_.is_open()) return;
     writing_ = true;
     sending_.swap(pending_);
-    asio::async_write(socket_, asio::buffer(sending_), [this](std::error_code error, std::size_t) {
+    asio::async_write(stream_, asio::buffer(sending_), [this](std::error_code error, std::size_t) {
       writing_ = false;
       sending_.clear();
       if (error) {
@@ -173,13 +173,13 @@ class chat_client {
   }
 
   void fail(const std::string& what) {
-    if (!socket_.is_open()) return;  // Already failed: one error per client.
+    if (!stream_.is_open()) return;  // Already failed: one error per client.
     run_.errors.add("client " + std::to_string(id_) + ": " + what);
     std::error_code ignored;
-    socket_.close(ignored);
+    stream_.close(ignored);
   }
 
-  socket socket_;
+  load::stream stream_;
   std::uint64_t id_;
   chat_run& run_;
   line_buffer input_;
@@ -217,9 +217,9 @@ asio::awaitable<void> sync_room(chat_run& run) {
 asio::awaitable<void> drive(chat_run& run) {
   const options& settings = run.settings;
   {
-    std::vector<socket> sockets = co_await connect_all(settings);
-    for (std::size_t id = 0; id < sockets.size(); ++id) {
-      run.clients.push_back(std::make_unique<chat_client>(std::move(sockets[id]), id, run));
+    std::vector<stream> streams = co_await connect_all(settings);
+    for (std::size_t id = 0; id < streams.size(); ++id) {
+      run.clients.push_back(std::make_unique<chat_client>(std::move(streams[id]), id, run));
     }
   }
   co_await start_readers(run, run.clients, "a client's reader threw");

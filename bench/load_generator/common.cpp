@@ -24,9 +24,8 @@ namespace load {
 namespace {
 
 using namespace asio::experimental::awaitable_operators;
-using endpoint = asio::generic::stream_protocol::endpoint;
 
-asio::awaitable<std::error_code> connect_one(socket& socket, const endpoint& target,
+asio::awaitable<std::error_code> connect_one(lowest_layer_type& socket, const endpoint& target,
                                              std::chrono::milliseconds timeout) {
   asio::steady_timer timer{socket.get_executor(), timeout};
   auto result = co_await (socket.async_connect(target, as_tuple) || timer.async_wait(as_tuple));
@@ -39,7 +38,8 @@ asio::awaitable<std::error_code> connect_one(socket& socket, const endpoint& tar
   co_return error;
 }
 
-// The endpoints to try: the Unix path, or every address `host` resolves to.
+}  // namespace
+
 asio::awaitable<std::vector<endpoint>> resolve(const options& options) {
   if (!options.unix_path.empty()) {
     co_return std::vector<endpoint>{
@@ -62,41 +62,53 @@ asio::awaitable<std::vector<endpoint>> resolve(const options& options) {
   co_return endpoints;
 }
 
-}  // namespace
+asio::awaitable<open_result> open_stream(stream& into, const endpoint& target,
+                                         std::chrono::milliseconds timeout) {
+  open_result result;
+  result.error = co_await connect_one(into.lowest_layer(), target, timeout);
+  if (result.error) co_return result;
+  result.step = "TLS handshake";
+  result.error = co_await into.handshake(timeout);
+  co_return result;
+}
 
-asio::awaitable<std::vector<socket>> connect_all(const options& options) {
+asio::awaitable<std::vector<stream>> connect_all(const options& options) {
   const auto executor = co_await asio::this_coro::executor;
   const std::string target = target_name(options);
   const std::vector<endpoint> endpoints = co_await resolve(options);
+  const std::shared_ptr<tls_client> tls = make_tls_client(options);
 
-  // The first connection picks the address that works; the others use it.
-  std::vector<socket> sockets;
-  sockets.reserve(options.connections);
-  sockets.emplace_back(executor);
+  // The first connection picks the address that works; the others use it. Its handshake
+  // failing (a certificate the client does not trust, say) ends the run at once.
+  std::vector<stream> streams;
+  streams.reserve(options.connections);
   std::error_code error = make_error_code(asio::error::host_not_found);
   endpoint chosen;
   for (const endpoint& candidate : endpoints) {
-    sockets[0] = socket{executor};
-    error = co_await connect_one(sockets[0], candidate, options.connect_timeout);
+    stream first{socket{executor}, tls};
+    error = co_await connect_one(first.lowest_layer(), candidate, options.connect_timeout);
     if (!error) {
       chosen = candidate;
+      streams.push_back(std::move(first));
       break;
     }
   }
   if (error) throw connect_error("cannot connect to " + target + ": " + error.message());
+  error = co_await streams[0].handshake(options.connect_timeout);
+  if (error) throw connect_error("TLS handshake with " + target + " failed: " + error.message());
 
-  // Workers take the next index from shared state; the sockets live there too, so nothing
+  // Workers take the next index from shared state; the streams live there too, so nothing
   // a worker touches can go away before it ends.
   struct progress {
-    std::vector<socket> sockets;
+    std::vector<stream> streams;
     std::size_t next = 1;
     std::size_t workers = 0;
     std::optional<std::string> failure;
   };
   auto state = std::make_shared<progress>();
-  state->sockets = std::move(sockets);
-  while (state->sockets.size() < options.connections)
-    state->sockets.emplace_back(executor);
+  state->streams = std::move(streams);
+  while (state->streams.size() < options.connections)
+    state->streams.emplace_back(socket{executor}, tls);
   const std::size_t worker_count = std::min(options.connect_concurrency, options.connections);
   const std::chrono::milliseconds timeout = options.connect_timeout;
   for (std::size_t w = 0; w < worker_count; ++w) {
@@ -104,13 +116,12 @@ asio::awaitable<std::vector<socket>> connect_all(const options& options) {
     asio::co_spawn(
         executor,
         [chosen, state, timeout]() -> asio::awaitable<void> {
-          while (!state->failure && state->next < state->sockets.size()) {
+          while (!state->failure && state->next < state->streams.size()) {
             const std::size_t index = state->next++;
-            const std::error_code failed =
-                co_await connect_one(state->sockets[index], chosen, timeout);
-            if (failed && !state->failure) {
+            const open_result opened = co_await open_stream(state->streams[index], chosen, timeout);
+            if (opened.error && !state->failure) {
               state->failure = "connection " + std::to_string(index + 1) + " of " +
-                               std::to_string(state->sockets.size()) + ": " + failed.message();
+                               std::to_string(state->streams.size()) + ": " + opened.describe();
             }
           }
         },
@@ -119,17 +130,19 @@ asio::awaitable<std::vector<socket>> connect_all(const options& options) {
           --state->workers;
         });
   }
-  // Each attempt is bounded, so this wait is too; the deadline is only a backstop.
-  const auto backstop = clock::now() + timeout * (options.connections / worker_count + 2);
+  // Each step is bounded, so this wait is too; the deadline is only a backstop.
+  const int steps = tls ? 2 : 1;
+  const auto backstop = clock::now() + steps * timeout * (options.connections / worker_count + 2);
   const auto workers_done = [&state] { return state->workers == 0; };
   co_await wait_until(workers_done, backstop);
   if (state->failure) throw connect_error("cannot connect to " + target + ": " + *state->failure);
   if (state->workers != 0) throw connect_error("cannot connect to " + target + ": timed out");
-  co_return std::move(state->sockets);
+  co_return std::move(state->streams);
 }
 
-void abort_socket(socket& socket) {
+void abort_stream(stream& stream) {
   std::error_code ignored;
+  lowest_layer_type& socket = stream.lowest_layer();
   if (!socket.is_open()) return;
   socket.set_option(asio::socket_base::linger(true, 0), ignored);
   socket.close(ignored);
@@ -159,7 +172,9 @@ void print_report(const options& options, const measurement& measured, std::uint
     return std::chrono::duration<double, std::micro>(measured.latency.percentile(fraction)).count();
   };
   const double max_us = std::chrono::duration<double, std::micro>(measured.latency.max()).count();
-  const char* unit = options.mode == mode::chat ? "deliveries" : "messages";
+  const char* unit = options.mode == mode::chat        ? "deliveries"
+                     : options.mode == mode::handshake ? "handshakes"
+                                                       : "messages";
   if (!options.quiet) {
     std::printf("%s/s: %.0f   MB/s: %.2f   (%llu in %.3f s)\n", unit, rate, megabytes,
                 static_cast<unsigned long long>(measured.messages), seconds);
@@ -171,12 +186,11 @@ void print_report(const options& options, const measurement& measured, std::uint
   std::printf(
       "RESULT mode=%s target=%s connections=%zu depth=%zu size=%zu seconds=%.3f %s=%llu "
       "%s_per_s=%.1f mb_per_s=%.3f p50_us=%.2f p90_us=%.2f p99_us=%.2f p999_us=%.2f "
-      "max_us=%.2f client_cpu=%.3f errors=%llu%s\n",
-      options.mode == mode::chat ? "chat" : "echo", target_name(options).c_str(),
-      options.connections, options.depth, options.message_size, seconds, unit,
-      static_cast<unsigned long long>(measured.messages), unit, rate, megabytes, micros(0.50),
-      micros(0.90), micros(0.99), micros(0.999), max_us, cpu,
-      static_cast<unsigned long long>(errors), extra.c_str());
+      "max_us=%.2f client_cpu=%.3f tls=%d errors=%llu%s\n",
+      mode_name(options.mode), target_name(options).c_str(), options.connections, options.depth,
+      options.message_size, seconds, unit, static_cast<unsigned long long>(measured.messages), unit,
+      rate, megabytes, micros(0.50), micros(0.90), micros(0.99), micros(0.999), max_us, cpu,
+      options.tls ? 1 : 0, static_cast<unsigned long long>(errors), extra.c_str());
   std::fflush(stdout);
 }
 

@@ -1,6 +1,5 @@
-// What the load generator's modes share: the socket type (one type for TCP and Unix sockets),
-// connecting many sockets with bounded waits, waiting on a condition, counting errors, and the
-// report.
+// What the load generator's modes share: opening connections (plain or TLS, see stream.hpp) with
+// bounded waits, waiting on a condition, counting errors, and the report.
 #pragma once
 
 #include <algorithm>
@@ -20,12 +19,12 @@
 
 #include "latency_histogram.hpp"
 #include "options.hpp"
+#include "stream.hpp"
 
 namespace load {
 
 using clock = std::chrono::steady_clock;
-/// A connected stream socket, TCP or Unix.
-using socket = asio::generic::stream_protocol::socket;
+using endpoint = asio::generic::stream_protocol::endpoint;
 inline constexpr auto as_tuple = asio::experimental::as_tuple(asio::use_awaitable);
 
 /// Thrown when a connection cannot be opened: the run ends with exit status 1.
@@ -37,9 +36,26 @@ struct connect_error : std::runtime_error {
 void run_to_completion(asio::awaitable<void> work);
 
 /// Opens `options.connections` connections to the target, `options.connect_concurrency` at a
-/// time, each attempt bounded by `options.connect_timeout`. TCP sockets get TCP_NODELAY.
-/// Throws connect_error naming the target and the first failure.
-asio::awaitable<std::vector<socket>> connect_all(const options& options);
+/// time, each attempt (and each TLS handshake) bounded by `options.connect_timeout`. TCP
+/// sockets get TCP_NODELAY. Throws connect_error naming the target and the first failure.
+asio::awaitable<std::vector<stream>> connect_all(const options& options);
+
+/// Every endpoint the target names: the Unix path, or every address --host resolves to
+/// (bounded by options.connect_timeout). Throws connect_error.
+asio::awaitable<std::vector<endpoint>> resolve(const options& options);
+
+/// How opening one connection went: no error, or the error and the step that failed.
+struct open_result {
+  std::error_code error;
+  const char* step = "connect";  // "connect" or "TLS handshake".
+  /// "connect: Connection refused", for messages.
+  std::string describe() const { return std::string{step} + ": " + error.message(); }
+};
+
+/// Connects `into` (a new stream) to `target` and, with TLS, handshakes; each step is bounded
+/// by `timeout`.
+asio::awaitable<open_result> open_stream(stream& into, const endpoint& target,
+                                         std::chrono::milliseconds timeout);
 
 /// Waits until `done()` is true or `deadline` passes, checking every `period`. Returns done().
 /// Pass a named condition: g++ 12 can destroy a temporary in a co_await expression twice
@@ -55,9 +71,10 @@ asio::awaitable<bool> wait_until(const Condition& done, clock::time_point deadli
   co_return done();
 }
 
-/// Closes a socket without the TIME_WAIT state on our side (SO_LINGER 0: the peer sees a
-/// reset), so that thousands of connections per run do not exhaust the local ports.
-void abort_socket(socket& socket);
+/// Closes a connection without the TIME_WAIT state on our side (SO_LINGER 0: the peer sees a
+/// reset, and no TLS close_notify), so that thousands of connections per run do not exhaust
+/// the local ports.
+void abort_stream(stream& stream);
 
 /// Errors of a run: counted, and the first few printed to stderr as they happen.
 class error_log {

@@ -35,8 +35,8 @@ struct echo_run {
 
 class echo_connection {
  public:
-  echo_connection(socket socket, std::uint64_t id, echo_run& run)
-      : socket_{std::move(socket)},
+  echo_connection(load::stream stream, std::uint64_t id, echo_run& run)
+      : stream_{std::move(stream)},
         id_{id},
         run_{run},
         input_{std::max<std::size_t>(64 * 1024, run.settings.message_size),
@@ -49,7 +49,7 @@ class echo_connection {
     while (!(run_.now_in >= phase::drain && expected_ == next_send_)) {
       const std::span<char> space = input_.prepare();
       auto [error, count] =
-          co_await socket_.async_read_some(asio::buffer(space.data(), space.size()), as_tuple);
+          co_await stream_.async_read_some(asio::buffer(space.data(), space.size()), as_tuple);
       if (error) {
         if (run_.now_in != phase::stopped) fail(describe_read_error(error));
         break;
@@ -61,7 +61,7 @@ class echo_connection {
 
   /// Messages sent and not yet echoed.
   std::uint64_t outstanding() const noexcept { return next_send_ - expected_; }
-  socket& stream() noexcept { return socket_; }
+  load::stream& stream() noexcept { return stream_; }
 
  private:
   // Verifies every complete reply; returns false if the connection must stop.
@@ -108,7 +108,7 @@ class echo_connection {
     if (pending_.empty()) return;
     writing_ = true;
     sending_.swap(pending_);
-    asio::async_write(socket_, asio::buffer(sending_), [this](std::error_code error, std::size_t) {
+    asio::async_write(stream_, asio::buffer(sending_), [this](std::error_code error, std::size_t) {
       writing_ = false;
       sending_.clear();
       if (error) {
@@ -126,13 +126,13 @@ class echo_connection {
   }
 
   void fail(const std::string& what) {
-    if (!socket_.is_open()) return;  // Already failed: one error per connection.
+    if (!stream_.is_open()) return;  // Already failed: one error per connection.
     run_.errors.add("connection " + std::to_string(id_) + ": " + what);
     std::error_code ignored;
-    socket_.close(ignored);
+    stream_.close(ignored);
   }
 
-  socket socket_;
+  load::stream stream_;
   std::uint64_t id_;
   echo_run& run_;
   line_buffer input_;
@@ -147,9 +147,9 @@ class echo_connection {
 asio::awaitable<void> drive(echo_run& run, std::vector<std::unique_ptr<echo_connection>>& all) {
   const options& settings = run.settings;
   {
-    std::vector<socket> sockets = co_await connect_all(settings);
-    for (std::size_t id = 0; id < sockets.size(); ++id) {
-      all.push_back(std::make_unique<echo_connection>(std::move(sockets[id]), id, run));
+    std::vector<stream> streams = co_await connect_all(settings);
+    for (std::size_t id = 0; id < streams.size(); ++id) {
+      all.push_back(std::make_unique<echo_connection>(std::move(streams[id]), id, run));
     }
   }
   co_await start_readers(run, all, "a connection's reader threw");

@@ -1,7 +1,7 @@
 // load_generator: drives a line-echo server (or chat_server) from one thread and verifies every
-// reply. Plain Asio sockets and a memchr line splitter, not coronet's framed connection, so the
-// figures measure the server rather than the client library. See `load_generator --help` and
-// docs/performance.md ("Network benchmarks").
+// reply. Plain Asio sockets (or asio::ssl over them, --tls) and a memchr line splitter, not
+// coronet's framed connection, so the figures measure the server rather than the client library.
+// See `load_generator --help` and docs/performance.md ("Network benchmarks").
 #include <sys/resource.h>
 
 #include <csignal>
@@ -47,6 +47,8 @@ int main(int argc, char** argv) {
         return load::run_idle(options);
       case load::mode::chat:
         return load::run_chat(options);
+      case load::mode::handshake:
+        return load::run_handshake(options);
     }
   } catch (const load::usage_error& error) {
     std::fprintf(stderr, "load_generator: %s\n\n%s", error.what(), load::usage().c_str());

@@ -24,9 +24,13 @@ modes (--mode):
   chat   C clients of chat_server: each sends lines, every line must reach all C-1 others as
          "[IP:PORT] line", in the order its sender sent them. D = lines a sender may have not yet
          delivered to everyone. Prints deliveries/s and delivery latency.
+  handshake
+         C connections in parallel, each over and over: connect, handshake (with --tls), send
+         one S-byte line, read its echo, close (a TCP reset: no TIME_WAIT, no close_notify).
+         Prints handshakes/s (complete cycles), the cycle's latency and failures.
 
 options:
-  --mode echo|idle|chat    default echo
+  --mode echo|idle|chat|handshake  default echo
   --host HOST              default 127.0.0.1
   --port PORT              TCP port (required unless --unix)
   --unix PATH              connect to a Unix socket instead
@@ -39,6 +43,13 @@ options:
   --drain-timeout SECONDS  after the measured time, how long the last replies may take; default 5
   --connect-concurrency N  connection attempts in progress at once; default 128
   --no-ping                idle: do not echo one line per connection before holding
+  --tls                    every mode over TLS: each connection handshakes first (bounded
+                           by --connect-timeout); needs --tls-ca or --tls-insecure
+  --tls-ca FILE            trust this CA (PEM) and check that the server's certificate names
+                           --tls-name
+  --tls-insecure           accept any certificate (no verification)
+  --tls-name NAME          the server's name to check and send with SNI; default --host
+                           (localhost with --unix); an IP address is checked, not sent
   -q, --quiet              only the RESULT line (and errors)
 
 The last line of output is machine-readable: "RESULT key=value ...". Exit status: 0 when every
@@ -77,7 +88,26 @@ load::mode parse_mode(std::string_view text) {
   if (text == "echo") return mode::echo;
   if (text == "idle") return mode::idle;
   if (text == "chat") return mode::chat;
-  throw usage_error("--mode: expected echo, idle or chat, got '" + std::string{text} + "'");
+  if (text == "handshake") return mode::handshake;
+  throw usage_error("--mode: expected echo, idle, chat or handshake, got '" + std::string{text} +
+                    "'");
+}
+
+// The TLS options go together: --tls with exactly one way of trusting the server.
+void check_tls(options& result) {
+  const bool has_ca = !result.tls_ca.empty();
+  if (!result.tls) {
+    if (has_ca || result.tls_insecure || !result.tls_name.empty())
+      throw usage_error("--tls-ca, --tls-insecure and --tls-name need --tls");
+    return;
+  }
+#ifndef CORONET_HAS_TLS
+  throw usage_error("--tls: this load_generator was built without TLS (CORONET_WITH_TLS=OFF)");
+#endif
+  if (has_ca == result.tls_insecure)
+    throw usage_error("--tls needs exactly one of --tls-ca FILE and --tls-insecure");
+  if (result.tls_name.empty())
+    result.tls_name = result.unix_path.empty() ? result.host : "localhost";
 }
 
 }  // namespace
@@ -97,6 +127,10 @@ options parse_options(int argc, char** argv) {
     }
     if (arg == "--quiet" || arg == "-q") {
       result.quiet = true;
+      continue;
+    }
+    if (arg == "--tls" || arg == "--tls-insecure") {
+      (arg == "--tls" ? result.tls : result.tls_insecure) = true;
       continue;
     }
     if (i + 1 >= argc)
@@ -127,6 +161,10 @@ options parse_options(int argc, char** argv) {
       result.drain_timeout = parse_seconds(arg, value);
     } else if (arg == "--connect-concurrency") {
       result.connect_concurrency = parse_count(arg, value, 1, 100000);
+    } else if (arg == "--tls-ca") {
+      result.tls_ca = value;
+    } else if (arg == "--tls-name") {
+      result.tls_name = value;
     } else {
       throw usage_error("unknown option '" + std::string{arg} + "'");
     }
@@ -137,7 +175,22 @@ options parse_options(int argc, char** argv) {
   if (result.mode == mode::chat && result.connections < 2) {
     throw usage_error("--mode chat needs at least 2 connections");
   }
+  check_tls(result);
   return result;
+}
+
+const char* mode_name(mode mode) noexcept {
+  switch (mode) {
+    case mode::echo:
+      return "echo";
+    case mode::idle:
+      return "idle";
+    case mode::chat:
+      return "chat";
+    case mode::handshake:
+      return "handshake";
+  }
+  return "?";
 }
 
 std::string target_name(const options& options) {

@@ -9,7 +9,10 @@
 
 namespace load {
 
-enum class mode { echo, idle, chat };
+enum class mode { echo, idle, chat, handshake };
+
+/// "echo", "idle", "chat" or "handshake".
+const char* mode_name(mode mode) noexcept;
 
 /// Everything a run is told on the command line (defaults in usage()).
 struct options {
@@ -26,6 +29,10 @@ struct options {
   std::chrono::milliseconds drain_timeout{5000};
   std::size_t connect_concurrency = 128;  // Connection attempts in progress at once.
   bool idle_ping = true;                  // idle: one echo per connection before holding.
+  bool tls = false;                       // Every connection is TLS (after a handshake).
+  std::string tls_ca;                     // --tls: trust this CA and check the server's name.
+  bool tls_insecure = false;              // --tls: no verification at all.
+  std::string tls_name;                   // --tls: the name to verify and send (SNI).
   bool quiet = false;
 };
 
