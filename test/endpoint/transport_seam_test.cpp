@@ -16,15 +16,18 @@
 #include "../support/async_test.hpp"
 #include "../support/line_test_helpers.hpp"
 #include "../support/log_recorder.hpp"
+#include "../support/server_test_helpers.hpp"
 
 using namespace std::chrono_literals;
 using coronet::line_codec;
 using coronet_test::ask;
+using coronet_test::counting_observer;
 using coronet_test::echo_handler;
 using coronet_test::eof_text;
 using coronet_test::log_recorder;
 using coronet_test::next_line;
 using coronet_test::quick_connect;
+using coronet_test::raw_connect;
 using coronet_test::run_async;
 using coronet_test::sleep_for;
 
@@ -52,33 +55,6 @@ static_assert(coronet::preparing_transport<greeting_transport>);
 static_assert(!coronet::preparing_transport<coronet::tcp_transport>);
 
 using greeting_server = coronet::basic_server<greeting_transport>;
-
-// Counts what a server reports.
-struct counting_observer : coronet::server_observer {
-  int sessions_started = 0;
-  int refused = 0;
-  std::vector<std::string> ended;
-  std::vector<std::error_code> decode_errors;
-  std::vector<std::pair<std::error_code, bool>> handshakes_failed;
-  int queue_drops = 0;
-
-  void on_session_start() override { ++sessions_started; }
-  void on_session_end(coronet::close_reason reason) override {
-    ended.emplace_back(coronet::to_string(reason));
-  }
-  void on_refused() override { ++refused; }
-  void on_handshake_failed(std::error_code error, bool timed_out) override {
-    handshakes_failed.emplace_back(error, timed_out);
-  }
-  void on_decode_error(std::error_code error, bool) override { decode_errors.push_back(error); }
-  void on_send_queue_drop() override { ++queue_drops; }
-};
-
-asio::awaitable<asio::ip::tcp::socket> raw_connect(std::uint16_t port) {
-  asio::ip::tcp::socket socket{co_await asio::this_coro::executor};
-  co_await socket.async_connect({asio::ip::make_address("127.0.0.1"), port}, asio::use_awaitable);
-  co_return socket;
-}
 
 // Reads until the peer closes (or `limit`); returns what arrived.
 asio::awaitable<std::string> read_all(asio::ip::tcp::socket& socket) {

@@ -19,17 +19,20 @@
 #include "../support/async_test.hpp"
 #include "../support/line_test_helpers.hpp"
 #include "../support/log_recorder.hpp"
+#include "../support/server_test_helpers.hpp"
 
 using namespace std::chrono_literals;
 using coronet::line_codec;
 using coronet::tls_server;
 using coronet::tls_transport;
 using coronet_test::ask;
+using coronet_test::counting_observer;
 using coronet_test::echo_handler;
 using coronet_test::eof_text;
 using coronet_test::log_recorder;
 using coronet_test::next_line;
 using coronet_test::quick_connect;
+using coronet_test::raw_connect;
 using coronet_test::run_async;
 using coronet_test::sleep_for;
 
@@ -53,25 +56,6 @@ coronet::tls_server_options server_tls(const std::string& dir = cert_dir()) {
 // /etc/hosts cannot resolve "localhost", and the tests must not depend on it.
 coronet::tls_client_options client_tls() {
   return {.ca_file = cert("ca.pem"), .server_name = "localhost"};
-}
-
-struct counting_observer : coronet::server_observer {
-  int sessions = 0;
-  std::vector<std::string> ended;
-  std::vector<std::pair<std::error_code, bool>> handshakes_failed;
-  void on_session_start() override { ++sessions; }
-  void on_session_end(coronet::close_reason reason) override {
-    ended.emplace_back(coronet::to_string(reason));
-  }
-  void on_handshake_failed(std::error_code error, bool timed_out) override {
-    handshakes_failed.emplace_back(error, timed_out);
-  }
-};
-
-asio::awaitable<asio::ip::tcp::socket> raw_connect(std::uint16_t port) {
-  asio::ip::tcp::socket socket{co_await asio::this_coro::executor};
-  co_await socket.async_connect({asio::ip::make_address("127.0.0.1"), port}, asio::use_awaitable);
-  co_return socket;
 }
 
 // Reads until the peer closes; how long it took.
@@ -215,7 +199,7 @@ TEST_CASE("a plain-text or garbage client fails the handshake at once while othe
     CHECK(echo == "still served");
     CHECK(observer->handshakes_failed.size() == 2);
     CHECK(log.contains("handshake failed"));
-    CHECK(observer->sessions == 1);
+    CHECK(observer->sessions_started == 1);
   });
 }
 
@@ -436,7 +420,7 @@ TEST_CASE("stop() during 500 TLS handshakes in flight ends them all and run() re
   CHECK(io.stopped());
   CHECK(std::chrono::steady_clock::now() - started < 3s);
   CHECK(observer->handshakes_failed.size() == 500);
-  CHECK(observer->sessions == 0);
+  CHECK(observer->sessions_started == 0);
 }
 
 TEST_CASE(
