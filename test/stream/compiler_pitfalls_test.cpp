@@ -15,11 +15,14 @@
 #include <system_error>
 
 #include "../support/async_test.hpp"
+#include "../support/raw_bytes.hpp"
 
 using coronet::line_codec;
 using coronet::testing::make_memory_stream_pair;
 using coronet::testing::memory_stream;
+using coronet_test::read_raw;
 using coronet_test::run_async;
+using coronet_test::send_raw;
 
 namespace {
 
@@ -36,16 +39,6 @@ asio::awaitable<std::error_code> answer_lookup(line_connection& conn, const stor
   const bool missing = found == values.end();
   std::string reply = missing ? std::string{"NIL"} : "VAL " + found->second;
   co_return co_await conn.write(reply);
-}
-
-asio::awaitable<void> send_raw(memory_stream& stream, std::string bytes) {
-  co_await asio::async_write(stream, asio::buffer(bytes), asio::use_awaitable);
-}
-
-asio::awaitable<std::string> read_raw(memory_stream& stream, std::size_t count) {
-  std::string bytes(count, '\0');
-  co_await asio::async_read(stream, asio::buffer(bytes), asio::use_awaitable);
-  co_return bytes;
 }
 
 }  // namespace

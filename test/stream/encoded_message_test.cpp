@@ -1,5 +1,4 @@
 // encoded_message: a message framed once and queued on several connections (a broadcast).
-#include <asio/read.hpp>
 #include <asio/use_awaitable.hpp>
 #include <catch2/catch.hpp>
 #include <coronet/codec.hpp>
@@ -10,22 +9,14 @@
 #include <vector>
 
 #include "../support/async_test.hpp"
+#include "../support/raw_bytes.hpp"
 
 using coronet::errc;
 using coronet::line_codec;
 using coronet::testing::make_memory_stream_pair;
 using coronet::testing::memory_stream;
+using coronet_test::read_raw;
 using coronet_test::run_async;
-
-namespace {
-
-asio::awaitable<std::string> read_raw(memory_stream& stream, std::size_t count) {
-  std::string bytes(count, '\0');
-  co_await asio::async_read(stream, asio::buffer(bytes), asio::use_awaitable);
-  co_return bytes;
-}
-
-}  // namespace
 
 TEST_CASE("an encoded message goes byte-exact to every connection it is written to") {
   run_async([](asio::io_context& io) -> asio::awaitable<void> {

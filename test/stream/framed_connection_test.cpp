@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "../support/async_test.hpp"
+#include "../support/raw_bytes.hpp"
 
 using namespace std::chrono_literals;
 using namespace asio::experimental::awaitable_operators;
@@ -24,7 +25,9 @@ using coronet::errc;
 using coronet::line_codec;
 using coronet::testing::make_memory_stream_pair;
 using coronet::testing::memory_stream;
+using coronet_test::read_raw;
 using coronet_test::run_async;
+using coronet_test::send_raw;
 using coronet_test::sleep_for;
 
 namespace {
@@ -40,16 +43,6 @@ connected_pair make_pair(asio::io_context& io, connection_options options = {},
                          std::size_t pipe_capacity = 64 * 1024) {
   auto [a, b] = make_memory_stream_pair(io.get_executor(), pipe_capacity);
   return {line_connection{std::move(a), line_codec{}, options}, std::move(b)};
-}
-
-asio::awaitable<void> send_raw(memory_stream& stream, std::string bytes) {
-  co_await asio::async_write(stream, asio::buffer(bytes), asio::use_awaitable);
-}
-
-asio::awaitable<std::string> read_raw(memory_stream& stream, std::size_t count) {
-  std::string bytes(count, '\0');
-  co_await asio::async_read(stream, asio::buffer(bytes), asio::use_awaitable);
-  co_return bytes;
 }
 
 }  // namespace
