@@ -1,6 +1,7 @@
-// What the Asio floors (asio_floor_echo, asio_floor_tls_echo) share apart from the code they
-// measure: their command line (echo_server's, so bench/compare starts them the same way) and
-// the listener, the "listening on" line and the stop on SIGINT/SIGTERM around their accept loop.
+// What the Asio floors (asio_floor_echo, asio_floor_tls_echo, asio_floor_chat) share apart from
+// the code they measure: their command line (echo_server's, so bench/compare starts them the
+// same way) and the listener, the "listening on" line and the stop on SIGINT/SIGTERM around
+// their accept loop.
 #pragma once
 
 #include <unistd.h>
