@@ -2,15 +2,26 @@
 // C-1 others as "[IP:PORT] line". Every client checks, for every sender, that the lines arrive
 // complete and in the order they were sent, and that a sender's label never changes. A sender
 // keeps at most `depth` lines that have not yet reached everyone (a window: the server's queues
-// stay short, so we measure relaying, not queueing).
+// stay short, so we measure relaying, not queueing). Without --rate every sender keeps its window
+// full (throughput); with --rate R one pacer has the senders take turns, R lines/s in all, each
+// within its window (latency at a fixed, light load).
 //
 // First a sync phase: every client sends "sync.<id>" lines until each client has heard each
 // other one, which proves that all of them are in the room before any counted line is sent.
+// A sender not yet heard by everyone sends again only once the sync lines stopped arriving
+// (for 250 ms): while they still arrive they may be queued, and a slow server's (unbounded)
+// queues must not fill with sync lines that would delay the measured ones.
+#include <algorithm>
+#include <chrono>
 #include <cstdio>
+#include <exception>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include <asio/co_spawn.hpp>
+#include <asio/steady_timer.hpp>
+#include <asio/this_coro.hpp>
 #include <asio/write.hpp>
 
 #include "common.hpp"
@@ -32,9 +43,11 @@ struct chat_run {
 
   const options& settings;
   phase now_in = phase::sync;
-  std::size_t pairs_heard = 0;  // (receiver, sender) pairs that have seen a sync line.
+  std::size_t pairs_heard = 0;        // (receiver, sender) pairs that have seen a sync line.
+  std::vector<std::size_t> heard_by;  // Per sender: receivers that have seen its sync line.
   measurement measured;
   std::uint64_t all_deliveries = 0;
+  std::uint64_t held_back = 0;  // --rate: lines due when every sender's window was full.
   std::size_t active = 0;
   error_log errors;
   std::vector<std::unique_ptr<chat_client>> clients;
@@ -82,16 +95,22 @@ class chat_client {
     start_write();
   }
 
-  /// Tops this sender's undelivered lines up to the window (not once the measured time is over).
+  /// Tops this sender's undelivered lines up to the window (not once the measured time is over,
+  /// and never with --rate: the pacer sends then).
   void refill(clock::time_point now) {
-    if (run_.now_in >= phase::drain || run_.now_in == phase::sync) return;
-    while (next_send_ - delivered_ < sent_at_.size()) {
-      append_message(pending_, id_, next_send_, run_.settings.message_size);
-      sent_at_[next_send_ % sent_at_.size()] = now;
-      receivers_[next_send_ % sent_at_.size()] = 0;
-      ++next_send_;
-    }
+    if (!may_send() || run_.settings.rate > 0) return;
+    while (next_send_ - delivered_ < sent_at_.size())
+      append_line(now);
     start_write();
+  }
+
+  /// Sends one line if the window has room (for the pacer); returns whether it did.
+  bool send_one(clock::time_point now) {
+    if (!may_send() || !stream_.is_open() || next_send_ - delivered_ >= sent_at_.size())
+      return false;
+    append_line(now);
+    start_write();
+    return true;
   }
 
   /// Lines this sender sent that have not reached every other client yet.
@@ -99,6 +118,17 @@ class chat_client {
   load::stream& stream() noexcept { return stream_; }
 
  private:
+  bool may_send() const noexcept {
+    return run_.now_in == phase::warmup || run_.now_in == phase::measure;
+  }
+
+  void append_line(clock::time_point now) {
+    append_message(pending_, id_, next_send_, run_.settings.message_size);
+    sent_at_[next_send_ % sent_at_.size()] = now;
+    receivers_[next_send_ % sent_at_.size()] = 0;
+    ++next_send_;
+  }
+
   // One relayed line: "[LABEL] sync.<id>" or "[LABEL] <message of sender id>".
   bool take_line(std::string_view line, clock::time_point now) {
     const std::size_t end_of_label = line.find("] ");
@@ -113,6 +143,7 @@ class chat_client {
       if (sender < synced_from_.size() && !synced_from_[sender]) {
         synced_from_[sender] = true;
         ++run_.pairs_heard;
+        ++run_.heard_by[sender];
       }
       return true;
     }
@@ -202,15 +233,49 @@ asio::awaitable<void> sync_room(chat_run& run) {
   const std::size_t all_pairs = clients * (clients - 1);
   const auto deadline = clock::now() + run.settings.connect_timeout;
   const auto everyone_heard = [&] { return run.pairs_heard == all_pairs; };
+  run.heard_by.assign(clients, 0);
   while (run.pairs_heard < all_pairs && run.errors.count() == 0 && clock::now() < deadline) {
-    for (auto& client : run.clients)
-      client->send_sync();
-    co_await wait_until(everyone_heard, clock::now() + std::chrono::milliseconds{50});
+    for (std::size_t id = 0; id < clients; ++id) {
+      if (run.heard_by[id] < clients - 1) run.clients[id]->send_sync();
+    }
+    std::size_t heard_before = 0;
+    do {  // Until everyone heard everyone, or nothing arrived for 250 ms.
+      heard_before = run.pairs_heard;
+      const auto quiet_until = std::min(deadline, clock::now() + std::chrono::milliseconds{250});
+      co_await wait_until(everyone_heard, quiet_until);
+    } while (run.pairs_heard != heard_before && !everyone_heard() && clock::now() < deadline);
   }
   if (run.pairs_heard < all_pairs) {
     throw connect_error("chat: only " + std::to_string(run.pairs_heard) + " of " +
                         std::to_string(all_pairs) +
                         " client pairs heard each other (is --max-connections high enough?)");
+  }
+}
+
+// --rate: sends settings.rate lines per second in all during the warm-up and the measured time,
+// the senders taking turns (the next one whose window has room). Line k is due at start + k/rate;
+// lines that fell due while the pacer slept go out together when it wakes.
+asio::awaitable<void> pace(chat_run& run) {
+  asio::steady_timer timer{co_await asio::this_coro::executor};
+  const double rate = static_cast<double>(run.settings.rate);
+  const clock::time_point start = clock::now();
+  const std::size_t senders = run.clients.size();
+  std::uint64_t due_sent = 0;  // Lines due so far (sent or held back).
+  std::size_t next = 0;
+  while (run.now_in == phase::warmup || run.now_in == phase::measure) {
+    const clock::time_point now = clock::now();
+    const auto due = static_cast<std::uint64_t>(seconds_of(now - start) * rate) + 1;
+    for (; due_sent < due; ++due_sent) {
+      bool sent = false;
+      for (std::size_t tried = 0; tried < senders && !sent; ++tried) {
+        sent = run.clients[next]->send_one(now);
+        next = (next + 1) % senders;
+      }
+      if (!sent) ++run.held_back;
+    }
+    const std::chrono::duration<double> next_due{static_cast<double>(due_sent) / rate};
+    timer.expires_at(start + std::chrono::duration_cast<clock::duration>(next_due));
+    co_await timer.async_wait(as_tuple);
   }
 }
 
@@ -226,6 +291,12 @@ asio::awaitable<void> drive(chat_run& run) {
   co_await sync_room(run);
 
   run.now_in = phase::warmup;
+  if (settings.rate > 0) {
+    const auto executor = co_await asio::this_coro::executor;
+    asio::co_spawn(executor, pace(run), [&run](std::exception_ptr error) {
+      if (error) run.errors.add("the pacer threw");
+    });
+  }
   for (auto& client : run.clients)
     client->refill(clock::now());
   co_await measure_then_drain(
@@ -238,16 +309,19 @@ asio::awaitable<void> drive(chat_run& run) {
 int run_chat(const options& settings) {
   if (!settings.quiet) {
     std::printf(
-        "load_generator: chat %s, %zu clients, %zu-byte lines, window %zu per sender, "
+        "load_generator: chat %s, %zu clients, %zu-byte lines, window %zu per sender, %s, "
         "%.1f s warm-up + %.1f s\n",
         target_name(settings).c_str(), settings.connections, settings.message_size, settings.depth,
+        settings.rate > 0 ? (std::to_string(settings.rate) + " lines/s in all").c_str()
+                          : "windows kept full",
         seconds_of(settings.warmup), seconds_of(settings.duration));
     std::fflush(stdout);
   }
   chat_run run{settings};
   run_to_completion(drive(run));
   print_report(settings, run.measured, run.errors.count(),
-               " total_deliveries=" + std::to_string(run.all_deliveries));
+               " total_deliveries=" + std::to_string(run.all_deliveries) + " rate=" +
+                   std::to_string(settings.rate) + " held_back=" + std::to_string(run.held_back));
   return run.errors.count() == 0 ? 0 : 1;
 }
 

@@ -23,7 +23,9 @@ modes (--mode):
          "holding N connections", holds them for T seconds, then closes them.
   chat   C clients of chat_server: each sends lines, every line must reach all C-1 others as
          "[IP:PORT] line", in the order its sender sent them. D = lines a sender may have not yet
-         delivered to everyone. Prints deliveries/s and delivery latency.
+         delivered to everyone. Without --rate each sender keeps its window full; with --rate R
+         the senders take turns to send R lines/s in all (light load: latency at a fixed rate).
+         Prints deliveries/s and delivery latency.
   handshake
          C connections in parallel, each over and over: connect, handshake (with --tls), send
          one S-byte line, read its echo, close (a TCP reset: no TIME_WAIT, no close_notify).
@@ -37,6 +39,9 @@ options:
   -c, --connections C      default 1
   -s, --size S             bytes per message including '\n', >= 24; default 64
   -d, --depth D            messages in flight per connection (chat: per sender); default 1
+  --rate R                 chat: R lines/s from all senders together, each still within its
+                           window (a line no sender may send yet is counted as held_back);
+                           default 0, no pacing: every sender keeps D lines in flight
   -t, --duration SECONDS   measured time (idle: holding time); default 5
   --warmup SECONDS         unmeasured time before it; default 1
   --connect-timeout SECONDS  per connection attempt; default 10
@@ -151,6 +156,8 @@ options parse_options(int argc, char** argv) {
       result.message_size = parse_count(arg, value, min_message_size, 16 * 1024 * 1024);
     } else if (arg == "--depth" || arg == "-d") {
       result.depth = parse_count(arg, value, 1, 1000000);
+    } else if (arg == "--rate") {
+      result.rate = parse_count(arg, value, 1, 100000000);
     } else if (arg == "--duration" || arg == "-t") {
       result.duration = parse_seconds(arg, value);
     } else if (arg == "--warmup") {
@@ -175,6 +182,7 @@ options parse_options(int argc, char** argv) {
   if (result.mode == mode::chat && result.connections < 2) {
     throw usage_error("--mode chat needs at least 2 connections");
   }
+  if (result.rate > 0 && result.mode != mode::chat) throw usage_error("--rate needs --mode chat");
   check_tls(result);
   return result;
 }

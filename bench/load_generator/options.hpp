@@ -23,6 +23,7 @@ struct options {
   std::size_t connections = 1;
   std::size_t message_size = 64;  // Bytes per message, '\n' included.
   std::size_t depth = 1;          // echo: messages in flight per connection; chat: the window.
+  std::size_t rate = 0;           // chat: lines per second from all senders together; 0: no pacing.
   std::chrono::milliseconds duration{5000};
   std::chrono::milliseconds warmup{1000};
   std::chrono::milliseconds connect_timeout{10000};
