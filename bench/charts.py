@@ -16,6 +16,7 @@ word "failed": a run whose deliveries or echoes did not check out is never drawn
 Needs matplotlib: Debian's python3-matplotlib, which only Debian's /usr/bin/python3 imports.
 """
 import json
+import re
 import statistics
 import sys
 
@@ -23,7 +24,8 @@ import matplotlib
 
 matplotlib.use("Agg")  # Files only: no display.
 import matplotlib.pyplot as plt  # noqa: E402 (after choosing the backend)
-from matplotlib.ticker import FuncFormatter  # noqa: E402
+import math  # noqa: E402
+from matplotlib.ticker import FuncFormatter, NullFormatter  # noqa: E402
 
 # Peers in the order and colours of every chart; labels per workload family.
 ECHO_PEERS = [("coronet", "coronet echo_server", "#1f77b4"),
@@ -94,7 +96,7 @@ def short(value):
     return f"{value:.1f}"
 
 
-def draw_panel(axis, series, workload, field, title, unit, peers, scale=1.0):
+def draw_panel(axis, series, workload, field, title, unit, peers, scale=1.0, log=False):
     """One workload's bars; returns False when nothing of it was measured."""
     # iperf3 is W3's reference, with MB/s only.
     present = [(key, label, colour) for key, label, colour in peers
@@ -102,16 +104,22 @@ def draw_panel(axis, series, workload, field, title, unit, peers, scale=1.0):
     if not present:
         return False
     floor = run_values(series.get((workload, "floor"), []), field)
+    medians = [statistics.median(v) * scale for v in
+               (run_values(series[(workload, key)], field) for key, _, _ in present)
+               if v and None not in v and min(v) > 0]
+    # A log scale only where the peers differ by more than 20x (W1: C epoll to asyncio), with
+    # every bar starting at the same power of ten so that their heights still compare.
+    log = log and bool(medians) and max(medians) > 20 * min(medians)
+    bottom = 10 ** math.floor(math.log10(min(medians))) if log else 0
     for position, (key, label, colour) in enumerate(present):
         numbers = run_values(series[(workload, key)], field)
         if not numbers or None in numbers:
-            axis.text(position, 0, "failed", ha="center", va="bottom", color="#d62728",
-                      fontsize=8, rotation=90)
-            axis.bar(position, 0, color=colour, label=label)
+            axis.text(position, 0.5, "failed", ha="center", va="center", color="#d62728",
+                      fontsize=8, rotation=90, transform=axis.get_xaxis_transform())
             continue
         scaled = [n * scale for n in numbers]
         middle = statistics.median(scaled)
-        axis.bar(position, middle, color=colour, label=label,
+        axis.bar(position, middle - bottom, bottom=bottom, color=colour, label=label,
                  yerr=[[middle - min(scaled)], [max(scaled) - middle]], capsize=3,
                  error_kw={"elinewidth": 0.8})
         text = short(middle)
@@ -127,17 +135,31 @@ def draw_panel(axis, series, workload, field, title, unit, peers, scale=1.0):
                 text += f"\n{ratio:.2f}x C epoll"
         axis.text(position, max(scaled), text, ha="center", va="bottom", fontsize=7)
     axis.set_title(title, fontsize=9)
-    axis.set_ylabel(unit, fontsize=8)
+    axis.set_ylabel(unit + (" (log scale)" if log else ""), fontsize=8)
     axis.set_xticks(range(len(present)))
     axis.set_xticklabels([label for _, label, _ in present], rotation=25, ha="right", fontsize=7)
+    axis.set_xlim(-0.6, len(present) - 0.4)
     axis.tick_params(axis="y", labelsize=7)
+    if log:
+        axis.set_yscale("log")
+        axis.set_ylim(bottom=bottom, top=max(medians) * 8)
+        axis.yaxis.set_minor_formatter(NullFormatter())
+    else:
+        axis.margins(y=0.25)
+        axis.set_ylim(bottom=0)
     axis.yaxis.set_major_formatter(FuncFormatter(lambda value, _: short(value) if value else "0"))
-    axis.margins(y=0.25)
-    axis.set_ylim(bottom=0)
     return True
 
 
-def draw_figure(path, heading, data, series, panels, scale=1.0):
+def is_loaded(machine):
+    """Whether bench/compare's machine line shows a load average above the core count: other
+    work shared the cores, so the figures are indicative only."""
+    cpus = re.search(r"(\d+) CPUs", machine)
+    load = re.search(r"load average ([\d.]+)", machine)
+    return bool(cpus and load and float(load.group(1)) > int(cpus.group(1)))
+
+
+def draw_figure(path, heading, data, series, panels, scale=1.0, log=False):
     drawn = [p for p in panels if any((p[0], k) in series for k, _, _ in p[4])]
     if not drawn:
         return None
@@ -147,12 +169,15 @@ def draw_figure(path, heading, data, series, panels, scale=1.0):
     figure, axes = plt.subplots(rows, columns, figsize=(max(3.6 * columns, 7.2), 3.4 * rows + 0.8),
                                 squeeze=False)
     for axis, panel in zip(axes.flat, drawn):
-        draw_panel(axis, series, *panel, scale=scale)
+        draw_panel(axis, series, *panel, scale=scale, log=log)
     for axis in list(axes.flat)[len(drawn):]:
         axis.set_visible(False)
     runs = f"median of {data['runs']} run(s){' (--quick)' if data.get('quick') else ''}"
     figure.suptitle(f"{heading}\n{runs}; whiskers: lowest and highest run", fontsize=10)
     figure.text(0.5, 0.005, data["machine"], ha="center", va="bottom", fontsize=7, wrap=True)
+    if is_loaded(data["machine"]):
+        figure.text(0.01, 0.99, "indicative: loaded machine", ha="left", va="top", fontsize=8,
+                    color="#d62728")
     figure.tight_layout(rect=(0, 0.04, 1, 0.93))
     figure.savefig(path, dpi=110)
     plt.close(figure)
@@ -170,7 +195,7 @@ def main():
         draw_figure(f"{directory}/throughput.png", "Throughput, higher is better", data, series,
                     THROUGHPUT),
         draw_figure(f"{directory}/latency_p99.png", "p99 latency, lower is better", data, series,
-                    LATENCY),
+                    LATENCY, log=True),
         draw_figure(f"{directory}/idle_memory.png",
                     "Server memory per idle connection (RSS growth), lower is better", data,
                     series, memory_panels(data), scale=1024.0),
