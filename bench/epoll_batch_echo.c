@@ -178,7 +178,7 @@ static int keep_unsent(struct connection* c, const char* bytes, size_t size) {
   if (c->unsent_at > 0 && c->unsent_at == c->unsent_size) c->unsent_at = c->unsent_size = 0;
   if (c->unsent_size + size > c->unsent_capacity) {
     const size_t pending = c->unsent_size - c->unsent_at;
-    memmove(c->unsent, c->unsent + c->unsent_at, pending);
+    if (pending > 0 && c->unsent_at > 0) memmove(c->unsent, c->unsent + c->unsent_at, pending);
     c->unsent_at = 0;
     c->unsent_size = pending;
     if (pending + size > c->unsent_capacity) {
