@@ -135,7 +135,8 @@ class metrics_registry {
                                           std::vector<std::string> label_names,
                                           std::vector<double> bounds);
 
-  /// Calls `source` at every scrape (from the scraping thread) to append families of its own.
+  /// Calls `source` at every scrape (from the scraping thread, under the registry's lock: it
+  /// must not call the registry) to append families of its own.
   collector_id add_collector(collector source);
   /// Stops calling a collector; when this returns, no scrape is still calling it.
   bool remove_collector(collector_id id);
