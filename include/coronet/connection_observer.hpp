@@ -4,10 +4,15 @@
 // the counters have one writer (the connection's executor) and are read with relaxed loads.
 #pragma once
 
+#include <array>
 #include <atomic>
+#include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 #include <system_error>
+
+#include "coronet/event_counter.hpp"
 
 namespace coronet {
 
@@ -31,19 +36,46 @@ enum class close_reason : std::uint8_t {
 /// The name of a reason as metrics and logs spell it ("peer_closed", "idle_timeout", ...).
 std::string_view to_string(close_reason reason) noexcept;
 
-/// A counter written by one thread at a time (the executor of the connections that report to
-/// it: one thread, or a strand) and readable from any thread. A plain load and store instead of
-/// an atomic read-modify-write: no locked instruction on the message path.
-class event_counter {
+/// Decode errors of the connections attached to one observer, counted by kind (the error code:
+/// its category and value). Kinds get a slot when they first occur; a handful of kinds exist
+/// per codec, so max_kinds slots are plenty and kinds past them are counted in overflow().
+/// One writer (like event_counter); any thread may read.
+class decode_error_counts {
  public:
-  void add(std::uint64_t count) noexcept {
-    value_.store(value_.load(std::memory_order_relaxed) + count, std::memory_order_relaxed);
+  /// Slots for distinct kinds.
+  static constexpr std::size_t max_kinds = 8;
+
+  /// Counts one error of `error`'s kind (called by the observer's writer only).
+  void add(std::error_code error) noexcept;
+
+  /// Calls `visit(error_code kind, count)` for every kind counted so far.
+  template <typename Visit>
+  void for_each(Visit&& visit) const {
+    for (const slot& entry : slots_) {
+      const std::error_category* category = entry.category.load(std::memory_order_acquire);
+      if (category == nullptr) break;
+      visit(std::error_code{entry.value.load(std::memory_order_relaxed), *category},
+            entry.count.value());
+    }
   }
-  std::uint64_t value() const noexcept { return value_.load(std::memory_order_relaxed); }
+  /// Errors of kinds that found no free slot.
+  std::uint64_t overflow() const noexcept { return overflow_.value(); }
 
  private:
-  std::atomic<std::uint64_t> value_{0};
+  struct slot {
+    // Published last (release): a reader that sees the category sees the value.
+    std::atomic<const std::error_category*> category{nullptr};
+    std::atomic<int> value{0};
+    event_counter count;
+  };
+  std::array<slot, max_kinds> slots_{};
+  event_counter overflow_;
 };
+
+/// The name of a decode error's kind as metrics spell it: coronet's own errors by their
+/// enumerator ("invalid_utf8", "frame_too_long", ...), a codec's own category as
+/// "<category name>_<value>" in lower case with other characters replaced by '_'.
+std::string decode_error_kind(std::error_code error);
 
 /// Receives the events of the connections attached to it (framed_connection::set_observer; a
 /// server attaches its own observer to every connection it serves). The counters are the hot
@@ -66,6 +98,21 @@ class connection_observer {
   event_counter messages_received;
   /// Messages queued for sending (write(), try_write(); refusals and error replies included).
   event_counter messages_sent;
+  /// Messages that failed to decode, by kind (counted before on_decode_error is called).
+  decode_error_counts decode_errors;
+  /// Messages write() did not queue for lack of room (counted before on_send_queue_drop).
+  event_counter send_queue_dropped;
+
+  /// What a connection calls when a message fails to decode: counts it, then on_decode_error.
+  void report_decode_error(std::error_code error, bool recoverable) {
+    decode_errors.add(error);
+    on_decode_error(error, recoverable);
+  }
+  /// What a connection calls when it drops a message: counts it, then on_send_queue_drop.
+  void report_send_queue_drop() {
+    send_queue_dropped.add(1);
+    on_send_queue_drop();
+  }
 
   /// A message failed to decode: `error` is the codec's error (any category), `recoverable`
   /// whether reading went on.

@@ -29,9 +29,11 @@
 #include "coronet/detail/describe_exception.hpp"
 #include "coronet/detail/direct_resume.hpp"
 #include "coronet/detail/plain_allocator.hpp"
+#include "coronet/detail/server_counters.hpp"
 #include "coronet/detail/server_lifecycle.hpp"
 #include "coronet/detail/session_list.hpp"
 #include "coronet/endpoint/address.hpp"
+#include "coronet/endpoint/server_metrics.hpp"
 #include "coronet/endpoint/server_options.hpp"
 #include "coronet/endpoint/socket_options.hpp"
 #include "coronet/endpoint/stream_transport.hpp"
@@ -47,10 +49,18 @@ struct server_state {
       : options{std::move(server_options)},
         lifecycle{executor, options.log, options.drain_timeout},
         listener{executor, options},
-        transport{std::move(server_transport)} {}
+        transport{std::move(server_transport)} {
+    if (options.metrics) {
+      counters = std::make_shared<server_counters>(options.name, options.observer,
+                                                   preparing_transport<Transport>);
+    }
+  }
 
   void log(log_level level, const std::string& message) const { lifecycle.log(level, message); }
-  server_observer* observer() const noexcept { return options.observer.get(); }
+  // What connections report to: with metrics on, the counters' observer (the user's, if set).
+  server_observer* observer() const noexcept {
+    return counters ? &counters->attached() : options.observer.get();
+  }
   // Sessions and handshakes together count against max_connections.
   bool full() const noexcept { return sessions.size() + handshakes >= options.max_connections; }
   bool drained() const noexcept { return sessions.empty() && preparing.empty(); }
@@ -65,6 +75,8 @@ struct server_state {
   std::size_t refusing = 0;    // Refusals in flight (handshake or message).
   // The handler object, alive while any session (which holds this state) may still run it.
   std::shared_ptr<void> handler;
+  // The built-in metrics (null when options.metrics is off); shared with metrics readers.
+  std::shared_ptr<server_counters> counters;
 };
 
 // Refusals in flight at once; past this, connections over the limit are closed without a word.
@@ -156,6 +168,15 @@ class basic_server {
 
   /// Connections in the transport's handshake now (they count against max_connections).
   std::size_t handshake_count() const noexcept { return state_->handshakes; }
+
+  /// What the server counted so far (see server_metrics). Callable from any thread.
+  server_metrics metrics() const { return metrics_source()(); }
+
+  /// Reads metrics() from any thread, also after the server is gone: what a metrics registry
+  /// keeps (see coronet/metrics/server_collector.hpp).
+  server_metrics_source metrics_source() const {
+    return server_metrics_source{state_->counters, state_->options.name};
+  }
 
   /// The transport (for its own controls, such as reloading a certificate).
   Transport& transport() noexcept { return state_->transport; }
@@ -300,11 +321,12 @@ class basic_server {
             if (!error && owner->lifecycle.stopping()) error = asio::error::operation_aborted;
             if (error) {
               if (!becomes_session) --owner->refusing;  // A refusal ends here.
-              handshake_failed(owner, *pending, error);
+              handshake_failed(owner, *pending, error, becomes_session);
               pending.reset();
               owner->lifecycle.unit_ended(owner->drained());
               return;
             }
+            if (owner->counters) owner->counters->handshakes_ok.add(1);
             stream_type ready = std::move(pending->stream);
             const endpoint_type from = pending->peer;
             pending.reset();
@@ -318,7 +340,8 @@ class basic_server {
   }
 
   static void handshake_failed(const state_ptr& server, pending_stream& pending,
-                               std::error_code error) {
+                               std::error_code error, bool would_be_session) {
+    if (server->counters) server->counters->handshake_failed(pending.timed_out, would_be_session);
     if (server_observer* observer = server->observer()) {
       observer->on_handshake_failed(error, pending.timed_out);
     }
@@ -348,6 +371,7 @@ class basic_server {
     connection_type<Codec> connection;
     asio::awaitable<void> handler;  // The handler's coroutine, until it starts.
     endpoint_type peer;             // For the log: a failed connection's socket no longer knows it.
+    std::chrono::steady_clock::time_point started;  // For the lifetime histogram (metrics on).
   };
 
   // What detail::spawn runs: the session's handler; its end ends the session.
@@ -382,6 +406,10 @@ class basic_server {
         server,
         server->transport.make_connection(std::move(stream), codec, server->options.connection),
         peer);
+    if (server->counters) {
+      server->counters->accepted.add(1);
+      session->started = std::chrono::steady_clock::now();
+    }
     if (server_observer* observer = server->observer()) observer->on_session_start();
     try {
       // Only a handler that is not a coroutine can throw here.
@@ -410,9 +438,11 @@ class basic_server {
       server->log(log_level::info,
                   to_string(session->peer) + ": connection ended: " + error.message());
     }
-    if (server_observer* observer = server->observer()) {
-      observer->on_session_end(session_end_reason(session->connection, failure, stopping));
+    const close_reason reason = session_end_reason(session->connection, failure, stopping);
+    if (server->counters) {
+      server->counters->session_ended(reason, std::chrono::steady_clock::now() - session->started);
     }
+    if (server_observer* observer = server->observer()) observer->on_session_end(reason);
     server->lifecycle.unit_ended(server->drained());
     asio::co_spawn(server->listener.get_executor(),
                    close_gracefully(server, std::move(session->connection)), asio::detached);
@@ -442,6 +472,7 @@ class basic_server {
     const endpoint_type peer = socket.remote_endpoint(ignored);
     const std::string reason = detail::server_full_reason(server->options.max_connections);
     server->log(log_level::warning, "refused " + to_string(peer) + ": " + reason);
+    if (server->counters) server->counters->refused_full.add(1);
     if (server_observer* observer = server->observer()) observer->on_refused();
     if (server->refusing >= detail::max_concurrent_refusals) return;  // The socket closes here.
     ++server->refusing;

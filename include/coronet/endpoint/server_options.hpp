@@ -25,6 +25,8 @@ enum class overload_policy {
 
 /// Where and how a server listens, and the limits of the connections it serves.
 struct server_options {
+  /// The server's name in its metrics (the label server="NAME"). Default "server".
+  std::string name = "server";
   /// TCP: the address to bind (an IP literal or a host name; "::" for every IPv6 interface).
   /// Default 127.0.0.1: listening on every interface must be asked for.
   std::string host = "127.0.0.1";
@@ -63,8 +65,13 @@ struct server_options {
   /// finished it by then is closed. Unused by plain TCP and Unix sockets. Default 10 s.
   std::chrono::milliseconds handshake_timeout = std::chrono::seconds{10};
   /// Receives the server's events and its connections' traffic (see server_observer). It must
-  /// stay alive while the server or any of its connections is. Default none.
+  /// stay alive while the server or any of its connections is. Default none. With metrics on,
+  /// its counters are the ones metrics() reports for the traffic.
   std::shared_ptr<server_observer> observer;
+  /// The built-in counters behind metrics(): a relaxed store per message and event, on the
+  /// server's own thread. Off, metrics() reports zeros and connections count nothing (unless
+  /// an observer is set). Default true.
+  bool metrics = true;
   /// Where the server reports what it cannot return: handler exceptions, accept failures.
   /// Default: warnings and errors to stderr.
   log_hook log = log_to_stderr;

@@ -173,8 +173,15 @@ class basic_datagram_endpoint {
   /// Whether the endpoint is open (not closed, not moved from).
   bool is_open() const noexcept { return core_ && !core_->closed; }
 
-  /// Counters: datagrams received, rejected (by cause), sent.
-  const datagram_stats& stats() const noexcept { return core_->stats; }
+  /// Counters: datagrams received, rejected (by cause), sent. A snapshot: readable from any
+  /// thread while the endpoint exists.
+  datagram_stats stats() const noexcept { return core_->stats->snapshot(); }
+
+  /// The live counters behind stats(), for readers that may outlive the endpoint (a server's
+  /// metrics_source()).
+  std::shared_ptr<const detail::datagram_counters> shared_stats() const noexcept {
+    return core_->stats;
+  }
 
   /// Largest datagram receive_from() accepts (the codec's max_datagram_size when it has one,
   /// else options.max_datagram_size; at most 16 MiB).
@@ -200,7 +207,7 @@ class basic_datagram_endpoint {
     std::string wire = std::move(core->spare_send_buffer);
     wire.clear();
     if (const std::error_code error = core->codec.encode(message, wire)) {
-      ++core->stats.send_errors;
+      core->stats->send_errors.add(1);
       co_return error;
     }
     auto [error, count] = co_await detail::run_datagram_operation(
@@ -210,7 +217,12 @@ class basic_datagram_endpoint {
         });
     core->spare_send_buffer = std::move(wire);
     if (error && core->closed) error = errc::connection_closed;
-    ++(error ? core->stats.send_errors : core->stats.sent);
+    if (error) {
+      core->stats->send_errors.add(1);
+    } else {
+      core->stats->sent.add(1);
+      core->stats->bytes_sent.add(count);
+    }
     co_return error;
   }
 
@@ -234,11 +246,12 @@ class basic_datagram_endpoint {
   // `size` is the datagram's full size (MSG_TRUNC), which may exceed the buffer.
   static result_type decode(core_type& core, const char* data, std::size_t size,
                             endpoint_type sender) {
-    datagram_stats& stats = core.stats;
-    ++stats.received;
+    detail::datagram_counters& stats = *core.stats;
+    stats.received.add(1);
+    stats.bytes_received.add(size);
     if (size > core.limit) {
       // Over the limit by one byte (the buffer's extra byte) or by more (cut by the kernel).
-      ++stats.rejected_oversize;
+      stats.rejected_oversize.add(1);
       return result_type::decode_failure(
           errc::frame_too_long, "datagram larger than max_datagram_size", std::move(sender));
     }
@@ -247,15 +260,16 @@ class basic_datagram_endpoint {
       return result_type::of(std::move(decoded).message(), std::move(sender));
     }
     if (decoded.needs_more()) {
-      ++stats.rejected_other;
+      stats.rejected_other.add(1);
       return result_type::decode_failure(errc::truncated_frame,
                                          "the codec wants more bytes than one datagram holds",
                                          std::move(sender));
     }
     const std::error_code error = decoded.error();
-    ++(error == errc::frame_too_long ? stats.rejected_oversize
-       : error == errc::invalid_utf8 ? stats.rejected_invalid_utf8
-                                     : stats.rejected_other);
+    (error == errc::frame_too_long ? stats.rejected_oversize
+     : error == errc::invalid_utf8 ? stats.rejected_invalid_utf8
+                                   : stats.rejected_other)
+        .add(1);
     return result_type::decode_failure(error, decoded.reason(), std::move(sender));
   }
 
@@ -274,11 +288,12 @@ class basic_datagram_endpoint {
       result.error = count_failure(*core, error);
       co_return result;
     }
-    ++core->stats.received;
+    core->stats->received.add(1);
+    core->stats->bytes_received.add(size);
     result.size = std::min(size, buffer.size());
     result.datagram_size = size;
     if (size > buffer.size()) {
-      ++core->stats.rejected_oversize;
+      core->stats->rejected_oversize.add(1);
       result.error = errc::frame_too_long;
     }
     co_return result;
@@ -289,7 +304,7 @@ class basic_datagram_endpoint {
   static std::error_code count_failure(core_type& core, std::error_code error) {
     if (core.closed) return errc::connection_closed;
     if (error != errc::timed_out && error != asio::error::operation_aborted) {
-      ++core.stats.receive_errors;
+      core.stats->receive_errors.add(1);
     }
     return error;
   }

@@ -52,7 +52,9 @@ struct datagram_server_state {
                         Codec codec)
       : options{std::move(opts)},
         lifecycle{executor, options.log, options.drain_timeout},
-        endpoint{executor, options.endpoint, std::move(codec)} {}
+        endpoint{executor, options.endpoint, std::move(codec)},
+        counters{
+            std::make_shared<datagram_server_counters>(options.name, endpoint.shared_stats())} {}
 
   void log(log_level level, const std::string& message) const { lifecycle.log(level, message); }
 
@@ -68,7 +70,8 @@ struct datagram_server_state {
   session_list handlers;                     // The running handlers, to cancel them.
   asio::cancellation_signal stop_receiving;  // Bound to the receive loop.
   bool receive_loop_running = false;
-  datagram_server_stats counters;  // All but .endpoint, which the endpoint keeps.
+  // All but the endpoint's counts, which the endpoint keeps; shared with metrics readers.
+  std::shared_ptr<datagram_server_counters> counters;
   // The handler object, alive while any running handler (which holds this state) may use it.
   std::shared_ptr<void> handler;
 };
@@ -156,10 +159,15 @@ class basic_datagram_server {
   std::size_t active_handlers() const noexcept { return state_->handlers.size(); }
 
   /// Counters: the endpoint's (received, rejected, sent) and the handlers'.
-  datagram_server_stats stats() const {
-    datagram_server_stats snapshot = state_->counters;
-    snapshot.endpoint = state_->endpoint.stats();
-    return snapshot;
+  datagram_server_stats stats() const { return state_->counters->snapshot(); }
+
+  /// stats() with the server's name (options.name). Callable from any thread.
+  datagram_server_metrics metrics() const { return metrics_source()(); }
+
+  /// Reads metrics() from any thread, also after the server is gone: what a metrics registry
+  /// keeps (see coronet/metrics/server_collector.hpp).
+  datagram_server_metrics_source metrics_source() const {
+    return datagram_server_metrics_source{state_->counters};
   }
 
   /// The server's endpoint, to send datagrams of its own (from the executor's thread). Do not
@@ -204,7 +212,7 @@ class basic_datagram_server {
   template <typename Handler>
   static void start_handler(const state_ptr& state, Handler* handler, datagram_type datagram) {
     auto running = std::make_unique<running_handler>(state, std::move(datagram));
-    state->counters.peak_handlers = std::max(state->counters.peak_handlers, state->handlers.size());
+    state->counters->saw_handlers(state->handlers.size());
     try {
       running->body = (*handler)(running->datagram);  // Throws only if not a coroutine.
     } catch (...) {
@@ -221,13 +229,13 @@ class basic_datagram_server {
     const endpoint_type sender = running->datagram.sender;
     running.reset();  // Out of the list (and its datagram freed) before anyone is woken.
     if (failure) {
-      ++state->counters.handler_failures;
+      state->counters->handler_failures.add(1);
       if (!state->lifecycle.stopping()) {
         state->log(log_level::error, "handler for a datagram from " + to_string(sender) +
                                          " failed: " + detail::describe_exception(failure));
       }
     } else {
-      ++state->counters.handled;
+      state->counters->handled.add(1);
     }
     if (state->lifecycle.unit_ended(state->handlers.empty())) state->finish();
   }
@@ -265,7 +273,7 @@ class basic_datagram_server {
       }
       lifecycle.succeeded();
       if (state->handlers.size() >= options.max_concurrent_handlers) {
-        ++state->counters.dropped_busy;  // busy_policy::drop
+        state->counters->dropped_busy.add(1);  // busy_policy::drop
         continue;
       }
       start_handler(state, handler,

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <string>
 
 #include "coronet/log.hpp"
 #include "coronet/udp/datagram_options.hpp"
@@ -23,6 +24,8 @@ enum class busy_policy {
 
 /// Where a datagram server binds, and how many handlers it runs at once.
 struct datagram_server_options {
+  /// The server's name in its metrics (the label server="NAME"). Default "datagram_server".
+  std::string name = "datagram_server";
   /// The server's endpoint: host/port or unix_path, timeouts, socket options. Its
   /// receive_timeout is ignored (the server waits for datagrams as long as it runs).
   datagram_options endpoint;

@@ -113,7 +113,7 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   }
   void count_decode_error(std::error_code error, bool recoverable) {
     if (!recoverable) ended_by_ = close_reason::protocol_error;
-    if (observer_) observer_->on_decode_error(error, recoverable);
+    if (observer_) observer_->report_decode_error(error, recoverable);
   }
 
   /// The read loop of every read path, in one coroutine frame (an idle connection waits inside
@@ -169,7 +169,7 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
 
   /// A message was not queued for lack of room (the drop policy, or try_write()).
   void count_queue_drop() {
-    if (observer_) observer_->on_send_queue_drop();
+    if (observer_) observer_->report_send_queue_drop();
   }
 
   /// Waits until has_room() or the connection fails. Returns the failure, or operation_aborted

@@ -33,6 +33,7 @@
 #include "coronet/error.hpp"
 #include "coronet/udp/datagram_options.hpp"
 #include "coronet/udp/datagram_stats.hpp"
+#include "coronet/udp/detail/datagram_counters.hpp"
 
 namespace coronet::detail {
 
@@ -98,7 +99,8 @@ struct datagram_core {
   datagram_options options;
   Codec codec;
   std::size_t limit;  // Largest accepted datagram.
-  datagram_stats stats;
+  // Shared with metrics readers (a datagram server's metrics_source()).
+  std::shared_ptr<datagram_counters> stats = std::make_shared<datagram_counters>();
   std::unique_ptr<char[]> receive_buffer;
   std::string spare_send_buffer;  // Reused by sends that do not overlap.
   bool receiving = false;
