@@ -70,6 +70,16 @@ concept resettable_codec = requires(C& c) {
   c.reset();
 };
 
+/// A codec whose protocol answers an unrecoverable decode error before closing (HTTP's 400,
+/// WebSocket's close frame): it declares `static constexpr bool answers_fatal_errors = true`.
+/// After such an error a framed_connection ends reading (every later read() returns the same
+/// error) but stays writable, so the handler can send its answer; returning closes it. For other
+/// codecs an unrecoverable error closes the connection at once.
+template <typename C>
+concept answering_codec = requires {
+  requires C::answers_fatal_errors;
+};
+
 /// A codec that says how its protocol turns a client away (a server at max_connections):
 /// `refusal(text)` returns the outgoing message a server sends before closing, e.g. an HTTP
 /// codec's 503 response. Optional: without it a server sends `text` itself when the outgoing

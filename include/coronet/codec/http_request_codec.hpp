@@ -45,6 +45,8 @@ class http_request_codec {
  public:
   using message_type = http_request;
   using outgoing_type = http_response;
+  /// A server answers a rejected request (400, 431, ...) before closing: see answering_codec.
+  static constexpr bool answers_fatal_errors = true;
 
   http_request_codec() = default;
   explicit http_request_codec(http_request_codec_options options) : options_{options} {}

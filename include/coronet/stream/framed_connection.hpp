@@ -60,6 +60,15 @@ struct framed_state : connection_core<Stream> {
                                            std::optional<Codec>>
       fresh_codec;
   std::size_t consume_before_read = 0;  // The last message's bytes, dropped at the next read.
+
+  // What ended reading for a codec that answers its fatal errors (answering_codec): the
+  // connection stays writable, and every later read() returns this.
+  struct read_failure {
+    std::error_code error;
+    std::string_view reason;
+  };
+  [[no_unique_address]] std::conditional_t<answering_codec<Codec>, read_failure, std::monostate>
+      reading_ended;
 };
 
 }  // namespace detail
@@ -110,7 +119,8 @@ class framed_connection {
   /// The next message, or why there is none (see read_result). A message that views into the
   /// read buffer (std::string_view for the built-in codecs) is valid until the next read().
   /// After a recoverable codec error (an over-long or non-UTF-8 line) reading can go on; after
-  /// any other error every later read() returns an error too.
+  /// any other error every later read() returns an error too (the connection is closed, except
+  /// that an answering_codec's fatal error leaves it writable for the answer).
   asio::awaitable<read_result<message_type>> read() { return read_next(core_); }
 
   /// Encodes `message` into the send queue; the connection's writer sends it. Returns once the
@@ -294,6 +304,11 @@ class framed_connection {
                                 std::error_code read_error) mutable -> std::optional<result> {
       detail::read_buffer& input = core->input();
       if (std::exchange(first, false)) {
+        if constexpr (answering_codec<Codec>) {
+          if (const auto& ended = core->reading_ended; ended.error) {
+            return result::decode_failure(ended.error, ended.reason, false);
+          }
+        }
         input.consume(std::exchange(core->consume_before_read, 0));
         core->begin_read_call();
       } else if (read_error == asio::error::eof) {
@@ -315,7 +330,13 @@ class framed_connection {
         input.consume(decoded.consumed());
         if (!decoded.has_error()) break;
         core->count_decode_error(decoded.error(), decoded.recoverable());
-        if (!decoded.recoverable()) core->fail(decoded.error());
+        if (!decoded.recoverable()) {
+          if constexpr (answering_codec<Codec>) {
+            core->reading_ended = {decoded.error(), decoded.reason()};
+          } else {
+            core->fail(decoded.error());
+          }
+        }
         // A codec that consumed nothing would report the same error again: return it.
         if (!decoded.recoverable() || decoded.consumed() == 0 ||
             core->options().decode_errors == decode_error_policy::report) {
