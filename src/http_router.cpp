@@ -39,11 +39,4 @@ http_router::match http_router::find(std::string_view method, std::string_view p
   return found;
 }
 
-bool http_router::has_path(std::string_view path) const {
-  for (const route& candidate : routes_) {
-    if (candidate.path == path) return true;
-  }
-  return false;
-}
-
 }  // namespace coronet

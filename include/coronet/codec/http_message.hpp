@@ -37,8 +37,11 @@ class http_headers {
   /// case and whitespace: `has_token("Connection", "upgrade")` matches "keep-alive, Upgrade".
   bool has_token(std::string_view name, std::string_view token) const noexcept;
 
+  /// Every field, in order (a name may repeat).
   const std::vector<http_field>& fields() const noexcept { return fields_; }
+  /// How many fields there are.
   std::size_t size() const noexcept { return fields_.size(); }
+  /// Whether there are none.
   bool empty() const noexcept { return fields_.empty(); }
 
   friend bool operator==(const http_headers&, const http_headers&) = default;

@@ -64,6 +64,7 @@ class http_request_codec {
   /// The 503 a full server answers with ("Connection: close", `text` as a plain-text body).
   http_response refusal(std::string_view text) const;
 
+  /// The limits this codec applies.
   const http_request_codec_options& options() const noexcept { return options_; }
 
   /// Forgets any partly decoded request.

@@ -54,9 +54,6 @@ class http_router {
   /// Finds the handler for `method` on `path`.
   match find(std::string_view method, std::string_view path) const;
 
-  /// Whether any route has this path.
-  bool has_path(std::string_view path) const;
-
  private:
   struct route {
     std::string method;
