@@ -60,9 +60,26 @@ struct framed_state : connection_core<Stream> {
                                            std::optional<Codec>>
       fresh_codec;
   std::size_t consume_before_read = 0;  // The last message's bytes, dropped at the next read.
+
+  // What ended reading for a codec that answers its fatal errors (answering_codec): the
+  // connection stays writable, and every later read() returns this.
+  struct read_failure {
+    std::error_code error;
+    std::string_view reason;
+  };
+  [[no_unique_address]] std::conditional_t<answering_codec<Codec>, read_failure, std::monostate>
+      reading_ended;
 };
 
 }  // namespace detail
+
+/// A stream taken out of a framed_connection by release_stream(), with the bytes that had
+/// arrived but were not decoded (a peer's first bytes in the protocol it switched to).
+template <typename Stream>
+struct released_stream {
+  Stream stream;
+  std::string unread;
+};
 
 /// A message-oriented connection: `Codec` frames the bytes of `Stream`.
 ///
@@ -74,6 +91,8 @@ class framed_connection {
   using codec_type = Codec;
   using stream_type = Stream;
   using message_type = typename Codec::message_type;
+  /// What write() takes: message_type, or the codec's outgoing_type (see outgoing_message).
+  using outgoing_type = outgoing_message_t<Codec>;
   using executor_type = typename Stream::executor_type;
 
   /// Takes ownership of a connected stream.
@@ -100,7 +119,8 @@ class framed_connection {
   /// The next message, or why there is none (see read_result). A message that views into the
   /// read buffer (std::string_view for the built-in codecs) is valid until the next read().
   /// After a recoverable codec error (an over-long or non-UTF-8 line) reading can go on; after
-  /// any other error every later read() returns an error too.
+  /// any other error every later read() returns an error too (the connection is closed, except
+  /// that an answering_codec's fatal error leaves it writable for the answer).
   asio::awaitable<read_result<message_type>> read() { return read_next(core_); }
 
   /// Encodes `message` into the send queue; the connection's writer sends it. Returns once the
@@ -108,7 +128,9 @@ class framed_connection {
   /// policy (errc::send_queue_full, errc::slow_consumer), a timeout or a closed connection.
   /// With send_queue_policy::wait this suspends while the queue is full. Call flush() to wait
   /// until the bytes have been handed to the operating system.
-  asio::awaitable<std::error_code> write(const message_type& message) { return write_any(message); }
+  asio::awaitable<std::error_code> write(const outgoing_type& message) {
+    return write_any(message);
+  }
 
   /// write() of a message encoded once for many connections (see encoded_message): its bytes
   /// are appended as they are. `message` must outlive the call.
@@ -118,7 +140,7 @@ class framed_connection {
 
   /// write() without waiting: with send_queue_policy::wait a full queue returns
   /// errc::send_queue_full instead of suspending. Safe to call from plain callbacks.
-  std::error_code try_write(const message_type& message) { return queue_message(*core_, message); }
+  std::error_code try_write(const outgoing_type& message) { return queue_message(*core_, message); }
 
   /// try_write() of a message encoded once for many connections.
   std::error_code try_write(const encoded_message<Codec>& message) {
@@ -243,6 +265,18 @@ class framed_connection {
     return core_->stream().local_endpoint(ignored);
   }
 
+  /// Hands the stream to other code, open, for a protocol switch (an HTTP Upgrade to
+  /// WebSocket): returns the stream and the bytes received after the last decoded message, and
+  /// leaves this connection closed without closing the stream. Call it with no read() or
+  /// write() in progress, after flush(); the observer is detached.
+  released_stream<Stream> release_stream() {
+    detail::read_buffer& input = core_->input();
+    input.consume(std::exchange(core_->consume_before_read, 0));
+    released_stream<Stream> released{std::move(core_->stream()), std::string{input.readable()}};
+    core_->close();  // Closes only the moved-from shell.
+    return released;
+  }
+
   /// Gives up the native socket without closing it (like Python's detach()); pending operations
   /// end with operation_aborted and the connection is closed afterwards.
   auto release() requires socket_stream<Stream> {
@@ -270,6 +304,11 @@ class framed_connection {
                                 std::error_code read_error) mutable -> std::optional<result> {
       detail::read_buffer& input = core->input();
       if (std::exchange(first, false)) {
+        if constexpr (answering_codec<Codec>) {
+          if (const auto& ended = core->reading_ended; ended.error) {
+            return result::decode_failure(ended.error, ended.reason, false);
+          }
+        }
         input.consume(std::exchange(core->consume_before_read, 0));
         core->begin_read_call();
       } else if (read_error == asio::error::eof) {
@@ -291,7 +330,13 @@ class framed_connection {
         input.consume(decoded.consumed());
         if (!decoded.has_error()) break;
         core->count_decode_error(decoded.error(), decoded.recoverable());
-        if (!decoded.recoverable()) core->fail(decoded.error());
+        if (!decoded.recoverable()) {
+          if constexpr (answering_codec<Codec>) {
+            core->reading_ended = {decoded.error(), decoded.reason()};
+          } else {
+            core->fail(decoded.error());
+          }
+        }
         // A codec that consumed nothing would report the same error again: return it.
         if (!decoded.recoverable() || decoded.consumed() == 0 ||
             core->options().decode_errors == decode_error_policy::report) {
@@ -314,10 +359,10 @@ class framed_connection {
   // decode_error_policy::reply: "error: <what> (<reason>)", queued like try_write() (dropped if
   // the queue is full), for codecs whose messages can hold text.
   static void reply_to_decode_error(state& core, std::error_code error, std::string_view reason) {
-    if constexpr (std::is_constructible_v<message_type, std::string_view>) {
+    if constexpr (std::is_constructible_v<outgoing_type, std::string_view>) {
       std::string reply = "error: " + error.message();
       if (!reason.empty()) reply.append(" (").append(reason).append(")");
-      queue_message(core, message_type{std::string_view{reply}});
+      queue_message(core, outgoing_type{std::string_view{reply}});
     }
   }
 
