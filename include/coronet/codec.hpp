@@ -6,5 +6,8 @@
 #include "coronet/codec/decode_result.hpp"
 #include "coronet/codec/length_prefixed_codec.hpp"
 #include "coronet/codec/line_codec.hpp"
+#include "coronet/codec/resp_codec.hpp"
+#include "coronet/codec/resp_error.hpp"
+#include "coronet/codec/resp_value.hpp"
 #include "coronet/codec/utf8.hpp"
 #include "coronet/error.hpp"
