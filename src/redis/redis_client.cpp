@@ -2,6 +2,7 @@
 // flight; each command waits on its own timer, which is also its command timeout.
 #include "coronet/redis/redis_client.hpp"
 
+#include <functional>
 #include <utility>
 
 #include <asio/co_spawn.hpp>
@@ -45,9 +46,11 @@ struct client_state {
       command->done = true;
       command->timer.cancel();
     }
+    if (auto hook = std::exchange(closed_hook, nullptr)) hook(reason);
   }
 
   std::shared_ptr<redis_link> link;
+  std::function<void(std::error_code)> closed_hook;
   redis_options options;
   std::deque<std::shared_ptr<pending_command>> pending;
   std::error_code failure;
@@ -157,6 +160,10 @@ bool redis_client::is_open() const noexcept {
 
 std::error_code redis_client::error() const noexcept {
   return state_ ? state_->failure : std::error_code{};
+}
+
+void redis_client::on_close(std::function<void(std::error_code)> hook) {
+  if (state_) state_->closed_hook = std::move(hook);
 }
 
 void redis_client::close() {

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -73,6 +74,9 @@ class redis_client {
   std::error_code error() const noexcept;
   /// Closes now; commands in flight end with errc::connection_closed.
   void close();
+  /// Calls `hook` once, on this client's executor, when the connection ends (whatever ended
+  /// it), with the reason: how an idle owner learns that the server went away.
+  void on_close(std::function<void(std::error_code)> hook);
 
  private:
   explicit redis_client(std::shared_ptr<detail::client_state> state) : state_{std::move(state)} {}
