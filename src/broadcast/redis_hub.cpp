@@ -360,8 +360,13 @@ static asio::awaitable<std::string> serve_subscription(hub_state s) {
     s->heard = true;
     if (!next) {
       if (!s->health_failure.empty()) co_return s->health_failure;
-      co_return next.error == redis::redis_errc::error_reply ? next.event.payload
-                                                             : describe(next.error);
+      if (next.error != redis::redis_errc::error_reply) co_return describe(next.error);
+      const std::string& refusal = next.event.payload;
+      if (refusal.starts_with("NOAUTH") || refusal.starts_with("WRONGPASS")) {
+        // Redis came back with a password this hub does not have: retrying cannot help.
+        s->fatal("authentication failed (" + refusal + ")");
+      }
+      co_return refusal;
     }
     switch (next.event.kind) {
       case redis::pubsub_kind::subscribed:

@@ -70,6 +70,7 @@ redis_subscriber& redis_subscriber::operator=(redis_subscriber&& other) noexcept
     close();
     link_ = std::move(other.link_);
     closed_ = other.closed_;
+    pings_ = other.pings_;
   }
   return *this;
 }
@@ -105,7 +106,9 @@ std::error_code redis_subscriber::unsubscribe(const std::vector<std::string>& ch
 }
 
 std::error_code redis_subscriber::ping(const std::string& payload) {
-  return send("PING", {payload});
+  const std::error_code error = send("PING", {payload});
+  if (!error) ++pings_;
+  return error;
 }
 
 asio::awaitable<pubsub_result> redis_subscriber::next() {
@@ -124,6 +127,15 @@ asio::awaitable<pubsub_result> redis_subscriber::next() {
     co_return result;
   }
   std::optional<pubsub_event> event = to_event(*reply);
+  if (!event && pings_ > 0 && reply->is_string()) {
+    // Not subscribed to anything, Redis answers PING as to any client: +PONG, or the argument.
+    event.emplace();
+    event->kind = pubsub_kind::pong;
+    event->payload = reply->text == "PONG" && reply->type == resp_type::simple_string
+                         ? std::string{}
+                         : std::move(reply->text);
+  }
+  if (event && event->kind == pubsub_kind::pong && pings_ > 0) --pings_;
   if (!event) {
     link->close();
     co_return pubsub_result{make_error_code(redis_errc::unexpected_reply), {}};

@@ -382,3 +382,48 @@ TEST_CASE("redis hub reports a wrong password as a fatal authentication error") 
     CHECK(log.reports.size() == 1);
   });
 }
+
+TEST_CASE("redis hub without rooms stays connected through its health checks") {
+  redis_process server;
+  run_async([&](asio::io_context& io) -> asio::awaitable<void> {
+    status_log log;
+    redis_hub_options options = hub_options(server.port(), log);
+    options.health_interval = 100ms;
+    redis_hub hub{io.get_executor(), options};
+    hub.start();
+    REQUIRE(co_await eventually([&] { return hub.connected(); }));
+    co_await coronet_test::sleep_for(800ms);
+    CHECK(hub.connected());
+    CHECK(log.reports.size() == 1);
+    // A room opened now is subscribed on the live connection.
+    status_log other_log;
+    redis_hub other{io.get_executor(), hub_options(server.port(), other_log)};
+    inbox member;
+    hub.join("late", member.delivery());
+    const auto sender = other.join("late", [](std::string_view) {});
+    other.start();
+    REQUIRE(co_await eventually([&] { return other.connected(); }));
+    co_await coronet_test::sleep_for(200ms);
+    other.publish("late", "to the late room", sender);
+    CHECK(co_await eventually([&] { return member.lines.size() == 1; }));
+  });
+}
+
+TEST_CASE("redis hub treats a Redis that now wants a password as a fatal authentication error") {
+  const std::uint16_t port = coronet_test::free_tcp_port();
+  std::optional<redis_process> server{std::in_place,
+                                      coronet_test::redis_process_options{.port = port}};
+  run_async([&](asio::io_context& io) -> asio::awaitable<void> {
+    status_log log;
+    redis_hub_options options = hub_options(port, log);
+    options.health_interval = 100ms;
+    options.max_backoff = 200ms;
+    redis_hub hub{io.get_executor(), options};
+    hub.start();
+    REQUIRE(co_await eventually([&] { return hub.connected(); }));
+    server.reset();
+    server.emplace(coronet_test::redis_process_options{.port = port, .password = "new"});
+    REQUIRE(co_await eventually([&] { return log.count(backplane_state::failed) == 1; }));
+    CHECK(log.reports.back().line().find("authentication failed (NOAUTH") != std::string::npos);
+  });
+}

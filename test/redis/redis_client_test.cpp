@@ -297,3 +297,17 @@ TEST_CASE("redis subscriber reports the connection Redis kills with CLIENT KILL"
     CHECK(next.error == asio::error::eof);
   });
 }
+
+TEST_CASE("redis subscriber gets its PING answered before it subscribes to anything") {
+  redis_process server;
+  run_async([&](asio::io_context&) -> asio::awaitable<void> {
+    auto connected = co_await redis_subscriber::connect(options_for(server));
+    REQUIRE(connected);
+    redis_subscriber subscriber = std::move(*connected.client);
+    REQUIRE_FALSE(subscriber.ping("first"));
+    const auto pong = co_await subscriber.next();
+    REQUIRE(pong);
+    CHECK(pong.event.kind == pubsub_kind::pong);
+    CHECK(pong.event.payload == "first");
+  });
+}

@@ -108,7 +108,8 @@ class basic_server {
   /// Binds and listens. Throws std::system_error if the address cannot be bound.
   basic_server(const asio::any_io_executor& executor, server_options options,
                Transport transport = Transport{})
-      : state_{std::make_shared<state>(executor, std::move(options), std::move(transport))} {}
+      : executor_{executor},
+        state_{std::make_shared<state>(executor, std::move(options), std::move(transport))} {}
   basic_server(asio::io_context& io, server_options options, Transport transport = Transport{})
       : basic_server(io.get_executor(), std::move(options), std::move(transport)) {}
 
@@ -156,6 +157,10 @@ class basic_server {
 
   /// Connections in the transport's handshake now (they count against max_connections).
   std::size_t handshake_count() const noexcept { return state_->handshakes; }
+
+  /// The executor the server and its sessions run on: for work that must share their thread
+  /// (a broadcast hub its sessions publish to).
+  const asio::any_io_executor& get_executor() const noexcept { return executor_; }
 
   /// The transport (for its own controls, such as reloading a certificate).
   Transport& transport() noexcept { return state_->transport; }
@@ -479,6 +484,7 @@ class basic_server {
     connection.close();
   }
 
+  asio::any_io_executor executor_;
   state_ptr state_;
 };
 

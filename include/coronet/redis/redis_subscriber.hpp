@@ -3,6 +3,7 @@
 // messages come back, in the order the server sent them, from next().
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -72,7 +73,8 @@ class redis_subscriber {
   std::error_code ssubscribe(const std::vector<std::string>& channels);
   /// Sends UNSUBSCRIBE for `channels` (all of them when empty).
   std::error_code unsubscribe(const std::vector<std::string>& channels);
-  /// Sends PING; the answer comes from next() as pubsub_kind::pong with `payload` as payload.
+  /// Sends PING; the answer comes from next() as pubsub_kind::pong with `payload` as payload
+  /// (also while nothing is subscribed, when Redis answers it as a plain command).
   std::error_code ping(const std::string& payload);
 
   /// The next event, waiting as long as it takes (close() ends the wait).
@@ -89,6 +91,7 @@ class redis_subscriber {
 
   std::shared_ptr<detail::redis_link> link_;
   bool closed_ = false;
+  std::size_t pings_ = 0;  // PINGs sent and not answered yet.
 };
 
 }  // namespace coronet::redis
