@@ -303,6 +303,15 @@ static asio::awaitable<void> publisher_loop(hub_state s) {
     });
     s->publisher_up = true;
     s->update({});
+    if (!s->queue.empty() && s->options.resume_delay.count() > 0) {
+      // Give the other instances (and our own subscriber) time to subscribe again.
+      const auto until = std::chrono::steady_clock::now() + s->options.resume_delay;
+      while (!s->stopping && (!s->subscriber_up || std::chrono::steady_clock::now() < until) &&
+             std::chrono::steady_clock::now() < until + s->options.redis.command_timeout) {
+        co_await s->sleep(s->publisher_backoff, std::chrono::milliseconds{50});
+      }
+      if (s->stopping) break;
+    }
     const std::string reason = co_await drain_queue(s);
     if (s->stopping) break;
     s->publisher.reset();

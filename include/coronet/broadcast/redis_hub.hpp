@@ -33,6 +33,11 @@ struct redis_hub_options {
   std::chrono::milliseconds initial_backoff{100};
   /// Longest wait between reconnection tries. Default 2 s.
   std::chrono::milliseconds max_backoff = std::chrono::seconds{2};
+  /// After a reconnection, publications queued during the outage wait this long (and for this
+  /// hub's own subscriptions) before they are sent, so that instances reconnecting at about the
+  /// same time are subscribed again: pub/sub delivers only to the subscribers of the moment.
+  /// Best effort, not a guarantee (see docs/redis.md). 0 sends at once. Default 1 s.
+  std::chrono::milliseconds resume_delay = std::chrono::seconds{1};
   /// PUBLISH commands sent in one pipeline. Default 64.
   std::size_t publish_batch = 64;
   /// Interval of the subscriber's PING; a link with no answer for two intervals is lost
