@@ -107,11 +107,18 @@ asio::awaitable<redis_reply> wait_for(std::shared_ptr<client_state> state,
 
 asio::awaitable<redis_connect_result<redis_client>> redis_client::connect(redis_options options) {
   auto opened = co_await detail::open_link(options);
-  if (opened.error) co_return redis_connect_result<redis_client>{opened.error, opened.reason, {}};
+  redis_connect_result<redis_client> result;
+  if (opened.error) {
+    result.error = opened.error;
+    result.reason = std::move(opened.reason);
+    co_return result;
+  }
   auto state = std::make_shared<detail::client_state>(std::move(opened.link), std::move(options));
   const asio::any_io_executor executor = co_await asio::this_coro::executor;
   asio::co_spawn(executor, detail::read_replies(state), asio::detached);
-  co_return redis_connect_result<redis_client>{{}, {}, redis_client{std::move(state)}};
+  redis_client client{std::move(state)};
+  result.client.emplace(std::move(client));
+  co_return result;
 }
 
 redis_client& redis_client::operator=(redis_client&& other) noexcept {

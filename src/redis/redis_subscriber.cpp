@@ -58,11 +58,15 @@ std::optional<pubsub_event> to_event(resp_value& value) {
 asio::awaitable<redis_connect_result<redis_subscriber>> redis_subscriber::connect(
     redis_options options) {
   auto opened = co_await detail::open_link(std::move(options));
+  redis_connect_result<redis_subscriber> result;
   if (opened.error) {
-    co_return redis_connect_result<redis_subscriber>{opened.error, opened.reason, {}};
+    result.error = opened.error;
+    result.reason = std::move(opened.reason);
+    co_return result;
   }
-  co_return redis_connect_result<redis_subscriber>{
-      {}, {}, redis_subscriber{std::move(opened.link)}};
+  redis_subscriber subscriber{std::move(opened.link)};
+  result.client.emplace(std::move(subscriber));
+  co_return result;
 }
 
 redis_subscriber& redis_subscriber::operator=(redis_subscriber&& other) noexcept {
