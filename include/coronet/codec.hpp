@@ -9,5 +9,8 @@
 #include "coronet/codec/http_request_codec.hpp"
 #include "coronet/codec/length_prefixed_codec.hpp"
 #include "coronet/codec/line_codec.hpp"
+#include "coronet/codec/resp_codec.hpp"
+#include "coronet/codec/resp_error.hpp"
+#include "coronet/codec/resp_value.hpp"
 #include "coronet/codec/utf8.hpp"
 #include "coronet/error.hpp"

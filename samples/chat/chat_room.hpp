@@ -3,7 +3,8 @@
 // "[NAME] line", in the order that member sent them; "exit" ends the member's session; a line
 // that is not UTF-8 or too long gets an "error: ..." line back and the session goes on. (Over
 // TLS, a last line without its newline from a peer that ended TCP without close_notify never
-// reaches the room: read() reports errc::truncated_frame for it instead.)
+// reaches the room: read() reports errc::truncated_frame for it instead.) Given a broadcast hub,
+// the room is the hub's room of that name instead: a Redis hub spans several chat_servers.
 #pragma once
 
 #include <cstddef>
@@ -17,6 +18,7 @@
 #include <asio/post.hpp>
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
+#include <coronet/broadcast/broadcast_hub.hpp>
 #include <coronet/stream/connection_options.hpp>
 #include <coronet/stream/encoded_message.hpp>
 
@@ -31,6 +33,13 @@ class chat_room {
   /// in a slow member's queue (that sender pauses); with `disconnect` or `drop` it never waits.
   explicit chat_room(coronet::send_queue_policy policy) : policy_{policy} {}
 
+  /// A room relayed through `hub` (room `room_name`): lines go to the hub's members, here and
+  /// on other instances. Delivery never waits: a member whose queue is full loses the line (or
+  /// is disconnected, by its policy), since the hub cannot pause a sender on another machine.
+  chat_room(coronet::send_queue_policy policy, coronet::broadcast::broadcast_hub& hub,
+            std::string room_name)
+      : policy_{policy}, hub_{&hub}, hub_room_{std::move(room_name)} {}
+
   chat_room(const chat_room&) = delete;
   chat_room& operator=(const chat_room&) = delete;
 
@@ -40,6 +49,10 @@ class chat_room {
     // A cancelled session (server stop) must still leave the room properly: network events
     // come back as values, and the awaits below must not throw operation_aborted.
     co_await asio::this_coro::throw_if_cancelled(false);
+    if (hub_ != nullptr) {
+      co_await join_hub(connection, std::move(name));
+      co_return;
+    }
     const auto self = members_.insert(members_.end(), member{&connection, std::move(name)});
     while (true) {
       // A line that is too long or not UTF-8 is answered by the connection itself
@@ -62,7 +75,7 @@ class chat_room {
   }
 
   /// Members in the room now.
-  std::size_t size() const noexcept { return members_.size(); }
+  std::size_t size() const { return hub_ != nullptr ? hub_->members(hub_room_) : members_.size(); }
 
  private:
   struct member {
@@ -73,6 +86,25 @@ class chat_room {
   };
   using member_iterator = typename std::list<member>::iterator;
   using codec_type = typename Connection::codec_type;
+
+  // The same session, with the hub delivering: each member is a try_write to its connection.
+  asio::awaitable<void> join_hub(Connection& connection, std::string name) {
+    const coronet::broadcast::member_id self =
+        hub_->join(hub_room_, [&connection](std::string_view line) { connection.try_write(line); });
+    while (true) {
+      auto line = co_await connection.read();
+      if (!line || *line == "exit") break;
+      std::string relayed = "[" + name + "] " + std::string{*line};
+      std::string framed;
+      if (const std::error_code error = connection.codec().encode(relayed, framed)) {
+        const std::string reply = "error: " + error.message() + " (not relayed)";
+        co_await connection.write(reply);
+        continue;
+      }
+      hub_->publish(hub_room_, relayed, self);
+    }
+    hub_->leave(self);
+  }
 
   asio::awaitable<void> broadcast(member_iterator from,
                                   const coronet::encoded_message<codec_type>& text) {
@@ -106,6 +138,8 @@ class chat_room {
 
   coronet::send_queue_policy policy_;
   std::list<member> members_;
+  coronet::broadcast::broadcast_hub* hub_ = nullptr;  // Set: the room is the hub's.
+  std::string hub_room_;
 };
 
 }  // namespace samples

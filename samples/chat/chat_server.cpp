@@ -2,14 +2,19 @@
 // "[IP:PORT] line"; "exit" disconnects that client; clients past --max-connections (default 3)
 // get "error: server full (N connections)". Works with chat_client, nc, socat or a few lines of
 // Python as clients. With --tls-cert/--tls-key it speaks TLS on its TCP port (chat_client --tls,
-// openssl s_client, Python's ssl module); SIGHUP then reloads the certificate.
+// openssl s_client, Python's ssl module); SIGHUP then reloads the certificate. With --redis the
+// room spans every chat_server on that Redis (a backplane, coronet/broadcast/redis_hub.hpp).
+#include <atomic>
+#include <csignal>
 #include <cstdio>
 #include <memory>
+#include <optional>
 #include <string>
 #include <type_traits>
 
 #include <asio/ip/tcp.hpp>
 #include <asio/local/stream_protocol.hpp>
+#include <coronet/broadcast/redis_hub.hpp>
 #include <coronet/codec/line_codec.hpp>
 #include <coronet/endpoint/address.hpp>
 #include <coronet/stream/connection_options.hpp>
@@ -54,10 +59,62 @@ void print_line(const std::string& line) {
   std::fflush(stdout);
 }
 
+// Set when the backplane failed for good (authentication): the exit status is then 1.
+std::atomic<bool> backplane_failed{false};
+
+// --redis and its companions, when given.
+struct backplane_settings {
+  coronet::broadcast::redis_hub_options hub;
+  std::string room;
+};
+
+std::optional<backplane_settings> backplane_settings_from(const samples::command_line& cli) {
+  if (!cli.has("--redis") || cli.text("--redis").empty()) return std::nullopt;
+  const auto address = coronet::redis::redis_address::parse(cli.text("--redis"));
+  if (!address) {
+    throw samples::usage_error("--redis: expected HOST:PORT or unix:PATH, got '" +
+                               cli.text("--redis") + "'");
+  }
+  backplane_settings settings;
+  settings.hub.redis.address = *address;
+  settings.hub.redis.user = cli.text("--redis-user");
+  settings.room = cli.text("--room");
+  if (settings.room.empty()) throw samples::usage_error("--room: the name must not be empty");
+  if (const std::string file = cli.text("--redis-password-file"); !file.empty()) {
+    std::string password;
+    if (coronet::redis::read_password_file(file, password)) {
+      throw std::runtime_error("backplane: error: cannot read the password file '" + file + "'");
+    }
+    settings.hub.redis.password = std::move(password);
+  }
+  settings.hub.on_status = [](const coronet::broadcast::backplane_status& status) {
+    if (status.state == coronet::broadcast::backplane_state::failed) {
+      std::fprintf(stderr, "%s\n", status.line().c_str());
+      backplane_failed = true;
+      std::raise(SIGTERM);  // The graceful stop every signal gets; main returns 1.
+      return;
+    }
+    print_line(status.line());
+  };
+  return settings;
+}
+
 template <typename Server>
-void start_chat(Server& server, coronet::send_queue_policy policy) {
+void start_chat(Server& server, coronet::send_queue_policy policy,
+                const std::optional<backplane_settings>& backplane) {
   using connection = typename Server::template connection_type<coronet::line_codec>;
-  auto room = std::make_shared<samples::chat_room<connection>>(policy);
+  std::shared_ptr<samples::chat_room<connection>> room;
+  if (backplane) {
+    // Kept alive by the room, which the handler keeps: both outlive every session.
+    auto hub =
+        std::make_shared<coronet::broadcast::redis_hub>(server.get_executor(), backplane->hub);
+    room = std::shared_ptr<samples::chat_room<connection>>(
+        new samples::chat_room<connection>(policy, *hub, backplane->room),
+        [hub](samples::chat_room<connection>* owned) { delete owned; });
+    hub->start();  // Connects once the server runs, after "listening on".
+  } else {
+    room = std::make_shared<samples::chat_room<connection>>(policy);
+  }
   auto clients_seen = std::make_shared<std::size_t>(0);
   // The server keeps this handler (and so the room) alive while any session runs.
   server.template serve<coronet::line_codec>(
@@ -81,14 +138,23 @@ int main(int argc, char** argv) {
   samples::add_server_options(cli, "3");
   cli.option("--slow-client", "POLICY", "disconnect",
              "a client not reading: disconnect it, drop lines for it, or wait (pause senders)");
+  cli.option("--redis", "HOST:PORT|unix:PATH", "",
+             "join the room on every chat_server using this Redis (a backplane)")
+      .option("--room", "NAME", "lobby", "the room's name on the backplane")
+      .option("--redis-password-file", "FILE", "",
+              "AUTH with the password in FILE (its trailing newline ignored)")
+      .option("--redis-user", "NAME", "", "AUTH as this ACL user (with --redis-password-file)");
   return samples::run_main(cli, "chat_server", [&] {
     cli.parse(argc, argv);
     coronet::server_options options = samples::server_options_from(cli);
     const auto tls = samples::tls_server_settings_from(cli);
     const coronet::send_queue_policy policy = slow_client_policy(cli.text("--slow-client"));
     options.connection.queue_policy = policy;
-    // One thread: the room is shared by every session.
-    return samples::run_server("chat_server", options, tls,
-                               [policy](auto& server) { start_chat(server, policy); });
+    const std::optional<backplane_settings> backplane = backplane_settings_from(cli);
+    // One thread: the room (and the backplane) is shared by every session.
+    const int status = samples::run_server(
+        "chat_server", options, tls,
+        [policy, &backplane](auto& server) { start_chat(server, policy, backplane); });
+    return backplane_failed ? 1 : status;
   });
 }

@@ -120,7 +120,8 @@ class basic_server {
   /// Binds and listens. Throws std::system_error if the address cannot be bound.
   basic_server(const asio::any_io_executor& executor, server_options options,
                Transport transport = Transport{})
-      : state_{std::make_shared<state>(executor, std::move(options), std::move(transport))} {}
+      : executor_{executor},
+        state_{std::make_shared<state>(executor, std::move(options), std::move(transport))} {}
   basic_server(asio::io_context& io, server_options options, Transport transport = Transport{})
       : basic_server(io.get_executor(), std::move(options), std::move(transport)) {}
 
@@ -177,6 +178,10 @@ class basic_server {
   server_metrics_source metrics_source() const {
     return server_metrics_source{state_->counters, state_->options.name};
   }
+
+  /// The executor the server and its sessions run on: for work that must share their thread
+  /// (a broadcast hub its sessions publish to).
+  const asio::any_io_executor& get_executor() const noexcept { return executor_; }
 
   /// The transport (for its own controls, such as reloading a certificate).
   Transport& transport() noexcept { return state_->transport; }
@@ -513,6 +518,7 @@ class basic_server {
     connection.close();
   }
 
+  asio::any_io_executor executor_;
   state_ptr state_;
 };
 

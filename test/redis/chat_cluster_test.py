@@ -1,0 +1,234 @@
+#!/usr/bin/env python3
+"""Black-box tests of chat_server --redis: several chat_server processes on one redis-server
+the test starts, driven by plain sockets.
+
+    chat_cluster_test.py --list
+    chat_cluster_test.py --chat-server BIN --chat-client BIN --redis-server BIN --run SCENARIO
+
+Standard library only; every wait is bounded; Redis listens on a free loopback port and is
+stopped by its PID. Exit code: 0 passed, 1 failed, 77 skipped (redis-server missing).
+"""
+
+import argparse
+import os
+import re
+import signal
+import socket
+import sys
+import threading
+import time
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "samples"))
+from samples_support import (BIN, WAIT, Failure, LineClient, Process, Scope, Skipped, check,
+                             free_port, join_chat, start_server)
+
+SKIP = 77
+REDIS = {}
+
+
+def start_redis(scope, port, *extra):
+    """redis-server on 127.0.0.1:port, answering PING (within WAIT)."""
+    redis = Process(scope, "redis-server",
+                    [REDIS["binary"], "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                     "--appendonly", "no", *extra])
+    deadline = time.monotonic() + WAIT
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1) as probe:
+                probe.sendall(b"*1\r\n$4\r\nPING\r\n")
+                reply = probe.recv(64)
+                if reply.startswith(b"+PONG") or reply.startswith(b"-NOAUTH"):
+                    return redis
+        except OSError:
+            pass
+        time.sleep(0.02)
+    raise Failure("redis-server on port %d did not answer PING" % port)
+
+
+def start_instance(scope, redis_port, *args):
+    """A chat_server on the backplane; returns it and its address once it is connected."""
+    server, address = start_server(scope, "chat_server", "--redis", "127.0.0.1:%d" % redis_port,
+                                   *args)
+    server.expect(r"^backplane: connected to 127\.0\.0\.1:%d$" % redis_port)
+    return server, address
+
+
+LINE = re.compile(rb"^\[(127\.0\.0\.1:\d+)\] (\d+)$")
+
+
+def collect(client, count, timeout):
+    """Reads `count` lines; returns {sender label: [numbers in arrival order]}."""
+    by_sender = {}
+    deadline = time.monotonic() + timeout
+    for _ in range(count):
+        line = client.read_line(max(0.1, deadline - time.monotonic()))
+        check(line is not None, "%s: connection closed early" % client.name)
+        match = LINE.match(line)
+        check(match is not None, "%s: unexpected line %r" % (client.name, line))
+        by_sender.setdefault(match.group(1).decode(), []).append(int(match.group(2)))
+    return by_sender
+
+
+def scenario_three_instances_twenty_clients_fifty_lines(scope):
+    """3 instances x 20 clients, 50 lines each: every line reaches each of the other 59 members
+    exactly once, each sender's order kept, nothing from another room."""
+    redis_port = free_port()
+    start_redis(scope, redis_port)
+    instances = [start_instance(scope, redis_port, "--max-connections", "25") for _ in range(3)]
+    other_server, other_address = start_instance(scope, redis_port, "--room", "elsewhere")
+    clients = []
+    for server, address in instances:
+        clients += join_chat(scope, server, address, 20)
+    outsiders = join_chat(scope, other_server, other_address, 2)
+    time.sleep(0.3)
+    for outsider in outsiders:
+        outsider.send_line("%d" % 0)
+
+    lines = 50
+    for number in range(lines):
+        for client in clients:
+            client.send_line("%d" % number)
+    names = {client.name for client in clients}
+    results = {}
+
+    def read_all(client):
+        try:
+            results[client.name] = collect(client, (len(clients) - 1) * lines, 30)
+        except Exception as error:  # Reported below, in the main thread.
+            results[client.name] = error
+
+    readers = [threading.Thread(target=read_all, args=(client,)) for client in clients]
+    for reader in readers:
+        reader.start()
+    for reader in readers:
+        reader.join(40)
+    for client in clients:
+        got = results.get(client.name)
+        check(not isinstance(got, Exception) and got is not None,
+              "%s: %s" % (client.name, got))
+        check(set(got) == names - {client.name},
+              "%s: senders differ: %s" % (client.name, sorted(set(got) ^ (names - {client.name}))))
+        for sender, numbers in got.items():
+            check(numbers == list(range(lines)),
+                  "%s: lines of %s out of order or missing: %s" % (client.name, sender, numbers))
+        client.expect_silence(0.05)
+    # The other room heard only its own member.
+    outsiders[0].expect_line("[%s] 0" % outsiders[1].name)
+    outsiders[1].expect_line("[%s] 0" % outsiders[0].name)
+    outsiders[0].expect_silence(0.2)
+
+
+def scenario_redis_killed_and_restarted(scope):
+    """Redis SIGKILLed mid-run: local delivery goes on, both instances say they lost it, are
+    connected again within 3 s of Redis being back, and the lines queued meanwhile arrive in
+    order."""
+    redis_port = free_port()
+    redis = start_redis(scope, redis_port)
+    (server_a, address_a), (server_b, address_b) = [start_instance(scope, redis_port)
+                                                    for _ in range(2)]
+    a1, a2 = join_chat(scope, server_a, address_a, 2)
+    (b1,) = join_chat(scope, server_b, address_b, 1)
+    time.sleep(0.2)
+    a1.send_line("0")
+    b1.expect_line("[%s] 0" % a1.name)
+    a2.expect_line("[%s] 0" % a1.name)
+
+    redis.kill()
+    for server in (server_a, server_b):
+        server.expect(r"^backplane: lost 127\.0\.0\.1:%d \(.+\)$" % redis_port)
+    for number in range(1, 21):
+        a1.send_line("%d" % number)
+    for number in range(1, 21):  # Local delivery does not wait for Redis.
+        a2.expect_line("[%s] %d" % (a1.name, number), timeout=2)
+    time.sleep(0.5)
+
+    start_redis(scope, redis_port)
+    back = time.monotonic()
+    for server in (server_a, server_b):
+        server.expect(r"^backplane: connected to 127\.0\.0\.1:%d$" % redis_port, timeout=5)
+    check(time.monotonic() - back <= 3.5, "reconnected %.2f s after Redis was back"
+          % (time.monotonic() - back))
+    for number in range(1, 21):
+        b1.expect_line("[%s] %d" % (a1.name, number), timeout=5)
+    b1.send_line("after")
+    a1.expect_line("[%s] after" % b1.name)
+
+
+def scenario_redis_absent_at_start_keeps_trying(scope):
+    """No Redis at start: the instance says so, serves its local members, and connects once
+    Redis appears."""
+    redis_port = free_port()
+    server, address = start_server(scope, "chat_server", "--redis", "127.0.0.1:%d" % redis_port)
+    server.expect(r"^backplane: cannot reach 127\.0\.0\.1:%d \(.+\), retrying$" % redis_port)
+    c1, c2 = join_chat(scope, server, address, 2)
+    c1.send_line("local")
+    c2.expect_line("[%s] local" % c1.name)
+    start_redis(scope, redis_port)
+    server.expect(r"^backplane: connected to 127\.0\.0\.1:%d$" % redis_port, timeout=5)
+
+
+def scenario_password_file_and_wrong_password(scope):
+    """AUTH with a password file (trailing newline ignored) and an ACL user; a wrong password
+    is a fatal error naming authentication, exit status non-zero."""
+    redis_port = free_port()
+    start_redis(scope, redis_port, "--requirepass", "s3cret",
+                "--user", "chat", "on", ">s3cret", "~*", "&*", "+@all")
+    directory = scope.temp_dir()
+    good = os.path.join(directory, "good")
+    with open(good, "w") as out:
+        out.write("s3cret\n")
+    start_instance(scope, redis_port, "--redis-password-file", good, "--redis-user", "chat")
+    start_instance(scope, redis_port, "--redis-password-file", good)
+    bad = os.path.join(directory, "bad")
+    with open(bad, "w") as out:
+        out.write("wrong\n")
+    code, out, err = scope.run([BIN["chat_server"], "--port", "0", "--redis",
+                                "127.0.0.1:%d" % redis_port, "--redis-password-file", bad])
+    check(code != 0, "a wrong password exited %d" % code)
+    check(re.search(r"^backplane: error: .*authentication", err, re.M) is not None,
+          "stderr does not name authentication: %r" % err)
+    code, out, err = scope.run([BIN["chat_server"], "--port", "0", "--redis", "nowhere"])
+    check(code == 2, "a bad --redis exited %d" % code)
+
+
+SCENARIOS = {
+    name[len("scenario_"):]: function
+    for name, function in sorted(globals().items()) if name.startswith("scenario_")
+}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--list", action="store_true")
+    parser.add_argument("--run", choices=sorted(SCENARIOS))
+    parser.add_argument("--chat-server")
+    parser.add_argument("--chat-client")
+    parser.add_argument("--redis-server")
+    args = parser.parse_args()
+    if args.list:
+        print("\n".join(SCENARIOS))
+        return 0
+    if not (args.run and args.chat_server and args.redis_server):
+        parser.error("--run needs --chat-server and --redis-server")
+    if not os.path.exists(args.redis_server):
+        print("SKIPPED: no redis-server")
+        return SKIP
+    BIN.update(chat_server=args.chat_server, chat_client=args.chat_client or "")
+    REDIS["binary"] = args.redis_server
+    started = time.monotonic()
+    try:
+        with Scope() as scope:
+            SCENARIOS[args.run](scope)
+    except Skipped as skipped:
+        print("SKIPPED %s: %s" % (args.run, skipped))
+        return SKIP
+    except Failure as failure:
+        print("FAILED %s: %s" % (args.run, failure))
+        return 1
+    print("passed %s in %.2f s" % (args.run, time.monotonic() - started))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
