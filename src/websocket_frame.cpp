@@ -16,6 +16,8 @@ class websocket_error_category final : public std::error_category {
     switch (static_cast<websocket_errc>(value)) {
       case websocket_errc::protocol_error:
         return "WebSocket protocol error (1002)";
+      case websocket_errc::unsupported_data:
+        return "WebSocket binary message where text is expected (1003)";
       case websocket_errc::invalid_utf8:
         return "WebSocket text is not UTF-8 (1007)";
       case websocket_errc::message_too_big:

@@ -46,9 +46,10 @@ bool is_valid_close_code(std::uint16_t code) noexcept;
 
 /// WebSocket protocol errors. Each value is the close code the connection ends with.
 enum class websocket_errc {
-  protocol_error = websocket_close::protocol_error,    ///< Any frame that breaks RFC 6455.
-  invalid_utf8 = websocket_close::invalid_payload,     ///< A text message or close reason.
-  message_too_big = websocket_close::message_too_big,  ///< Over max_message_size.
+  protocol_error = websocket_close::protocol_error,      ///< Any frame that breaks RFC 6455.
+  unsupported_data = websocket_close::unsupported_data,  ///< Binary data to a text handler.
+  invalid_utf8 = websocket_close::invalid_payload,       ///< A text message or close reason.
+  message_too_big = websocket_close::message_too_big,    ///< Over max_message_size.
 };
 
 /// The category of websocket_errc; its name() is "websocket".
