@@ -11,6 +11,24 @@
 
 namespace coronet {
 
+/// What a codec's encode() takes: `C::outgoing_type` when the codec declares one (an asymmetric
+/// codec, such as HTTP's: requests in, responses out), else `C::message_type`.
+template <typename C>
+struct outgoing_message {
+  using type = typename C::message_type;
+};
+template <typename C>
+requires requires {
+  typename C::outgoing_type;
+}
+struct outgoing_message<C> {
+  using type = typename C::outgoing_type;
+};
+
+/// The type a codec `C` encodes (see outgoing_message).
+template <typename C>
+using outgoing_message_t = typename outgoing_message<C>::type;
+
 /// A codec decodes messages from a byte buffer and encodes messages by appending to one.
 ///
 /// - `C::message_type` is what decode() yields. It may view into the input (std::string_view);
@@ -20,8 +38,10 @@ namespace coronet {
 ///   while the result is a message or a recoverable error.
 /// - `encode(message, out)` appends the framed message to `out`. It returns an empty error_code,
 ///   or an error (and leaves `out` unchanged) if the message cannot be framed faithfully.
+///   `message` is a message_type, or the codec's `outgoing_type` when it declares one: a
+///   protocol whose two directions carry different messages (HTTP) encodes what it answers.
 template <typename C>
-concept codec = requires(C& c, std::string_view bytes, const typename C::message_type& message,
+concept codec = requires(C& c, std::string_view bytes, const outgoing_message_t<C>& message,
                          std::string& out) {
   typename C::message_type;
   { c.decode(bytes) } -> std::same_as<decode_result<typename C::message_type>>;
@@ -48,6 +68,15 @@ concept stream_codec = codec<C> && requires(C& c, std::string_view bytes) {
 template <typename C>
 concept resettable_codec = requires(C& c) {
   c.reset();
+};
+
+/// A codec that says how its protocol turns a client away (a server at max_connections):
+/// `refusal(text)` returns the outgoing message a server sends before closing, e.g. an HTTP
+/// codec's 503 response. Optional: without it a server sends `text` itself when the outgoing
+/// message type can hold text, and otherwise just closes.
+template <typename C>
+concept refusing_codec = codec<C> && requires(const C& c, std::string_view text) {
+  { c.refusal(text) } -> std::convertible_to<outgoing_message_t<C>>;
 };
 
 }  // namespace coronet

@@ -453,9 +453,10 @@ class basic_server {
             });
   }
 
-  // The refusal goes through the codec, so a client of any protocol can read it: as a message
-  // when the codec's messages can hold text (line, length-prefixed and most user codecs); a
-  // codec whose messages cannot is refused by closing the connection.
+  // The refusal goes through the codec, so a client of any protocol can read it: the codec's
+  // own refusal when it has one (refusing_codec: HTTP's 503), else as a message when the
+  // codec's messages can hold text (line, length-prefixed and most user codecs); a codec whose
+  // messages cannot is refused by closing the connection.
   template <typename Codec>
   static asio::awaitable<void> send_refusal(state_ptr server, Codec codec, stream_type stream,
                                             std::string default_message) {
@@ -469,11 +470,13 @@ class basic_server {
     auto connection =
         server->transport.make_connection(std::move(stream), std::move(codec), refusal_limits);
     connection.set_observer(server->observer());
-    using message_type = typename Codec::message_type;
-    if constexpr (std::is_constructible_v<message_type, std::string_view>) {
-      const std::string& custom = server->options.refusal_message;
-      const std::string& text = custom.empty() ? default_message : custom;
-      connection.try_write(message_type{std::string_view{text}});
+    using outgoing_type = outgoing_message_t<Codec>;
+    const std::string& custom = server->options.refusal_message;
+    [[maybe_unused]] const std::string& text = custom.empty() ? default_message : custom;
+    if constexpr (refusing_codec<Codec>) {
+      connection.try_write(connection.codec().refusal(text));
+    } else if constexpr (std::is_constructible_v<outgoing_type, std::string_view>) {
+      connection.try_write(outgoing_type{std::string_view{text}});
     }
     co_await connection.close_gracefully(1s);
     connection.close();

@@ -21,7 +21,7 @@ class encoded_message {
 
   /// Encodes `message` with `codec`. If the codec refuses it, error() says why and writing it
   /// fails with that error.
-  encoded_message(Codec codec, const typename Codec::message_type& message) {
+  encoded_message(Codec codec, const outgoing_message_t<Codec>& message) {
     error_ = codec.encode(message, bytes_);
     if (error_) bytes_.clear();
   }

@@ -64,6 +64,14 @@ struct framed_state : connection_core<Stream> {
 
 }  // namespace detail
 
+/// A stream taken out of a framed_connection by release_stream(), with the bytes that had
+/// arrived but were not decoded (a peer's first bytes in the protocol it switched to).
+template <typename Stream>
+struct released_stream {
+  Stream stream;
+  std::string unread;
+};
+
 /// A message-oriented connection: `Codec` frames the bytes of `Stream`.
 ///
 /// Not thread-safe: use it from its executor (one thread, or a strand). Several coroutines may
@@ -74,6 +82,8 @@ class framed_connection {
   using codec_type = Codec;
   using stream_type = Stream;
   using message_type = typename Codec::message_type;
+  /// What write() takes: message_type, or the codec's outgoing_type (see outgoing_message).
+  using outgoing_type = outgoing_message_t<Codec>;
   using executor_type = typename Stream::executor_type;
 
   /// Takes ownership of a connected stream.
@@ -108,7 +118,9 @@ class framed_connection {
   /// policy (errc::send_queue_full, errc::slow_consumer), a timeout or a closed connection.
   /// With send_queue_policy::wait this suspends while the queue is full. Call flush() to wait
   /// until the bytes have been handed to the operating system.
-  asio::awaitable<std::error_code> write(const message_type& message) { return write_any(message); }
+  asio::awaitable<std::error_code> write(const outgoing_type& message) {
+    return write_any(message);
+  }
 
   /// write() of a message encoded once for many connections (see encoded_message): its bytes
   /// are appended as they are. `message` must outlive the call.
@@ -118,7 +130,7 @@ class framed_connection {
 
   /// write() without waiting: with send_queue_policy::wait a full queue returns
   /// errc::send_queue_full instead of suspending. Safe to call from plain callbacks.
-  std::error_code try_write(const message_type& message) { return queue_message(*core_, message); }
+  std::error_code try_write(const outgoing_type& message) { return queue_message(*core_, message); }
 
   /// try_write() of a message encoded once for many connections.
   std::error_code try_write(const encoded_message<Codec>& message) {
@@ -243,6 +255,18 @@ class framed_connection {
     return core_->stream().local_endpoint(ignored);
   }
 
+  /// Hands the stream to other code, open, for a protocol switch (an HTTP Upgrade to
+  /// WebSocket): returns the stream and the bytes received after the last decoded message, and
+  /// leaves this connection closed without closing the stream. Call it with no read() or
+  /// write() in progress, after flush(); the observer is detached.
+  released_stream<Stream> release_stream() {
+    detail::read_buffer& input = core_->input();
+    input.consume(std::exchange(core_->consume_before_read, 0));
+    released_stream<Stream> released{std::move(core_->stream()), std::string{input.readable()}};
+    core_->close();  // Closes only the moved-from shell.
+    return released;
+  }
+
   /// Gives up the native socket without closing it (like Python's detach()); pending operations
   /// end with operation_aborted and the connection is closed afterwards.
   auto release() requires socket_stream<Stream> {
@@ -314,10 +338,10 @@ class framed_connection {
   // decode_error_policy::reply: "error: <what> (<reason>)", queued like try_write() (dropped if
   // the queue is full), for codecs whose messages can hold text.
   static void reply_to_decode_error(state& core, std::error_code error, std::string_view reason) {
-    if constexpr (std::is_constructible_v<message_type, std::string_view>) {
+    if constexpr (std::is_constructible_v<outgoing_type, std::string_view>) {
       std::string reply = "error: " + error.message();
       if (!reason.empty()) reply.append(" (").append(reason).append(")");
-      queue_message(core, message_type{std::string_view{reply}});
+      queue_message(core, outgoing_type{std::string_view{reply}});
     }
   }
 
