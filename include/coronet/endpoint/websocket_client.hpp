@@ -105,15 +105,45 @@ asio::awaitable<std::error_code> websocket_client_handshake(
   co_return std::error_code{};
 }
 
+namespace detail {
+
+// The coroutines behind websocket_connect(_ex).
+asio::awaitable<connect_result<websocket_client_connection>> websocket_connect_coroutine(
+    std::string host, std::uint16_t port, std::string target, websocket_connect_options options);
+asio::awaitable<websocket_client_connection> websocket_connect_or_throw(
+    std::string host, std::uint16_t port, std::string target, websocket_connect_options options);
+
+}  // namespace detail
+
+// Overloads rather than default arguments: GCC 12 bit-copies a defaulted class-type argument
+// (`options = {}`) created inside a caller's co_await expression, and the strings in it then
+// free a buffer they do not own (found by ASan in the loopback tests).
+
 /// Connects to ws://host:port`target` and runs the handshake; returns the connection, or the
 /// error (a connect error, errc::timed_out, websocket_handshake_errc::bad_response).
-asio::awaitable<connect_result<websocket_client_connection>> websocket_connect_ex(
-    std::string host, std::uint16_t port, std::string target = "/",
-    websocket_connect_options options = {});
+inline asio::awaitable<connect_result<websocket_client_connection>> websocket_connect_ex(
+    std::string host, std::uint16_t port, std::string target, websocket_connect_options options) {
+  return detail::websocket_connect_coroutine(std::move(host), port, std::move(target),
+                                             std::move(options));
+}
+/// websocket_connect_ex() with the default options.
+inline asio::awaitable<connect_result<websocket_client_connection>> websocket_connect_ex(
+    std::string host, std::uint16_t port, std::string target) {
+  return websocket_connect_ex(std::move(host), port, std::move(target),
+                              websocket_connect_options{});
+}
 
 /// websocket_connect_ex() that throws std::system_error on failure.
-asio::awaitable<websocket_client_connection> websocket_connect(
-    std::string host, std::uint16_t port, std::string target = "/",
-    websocket_connect_options options = {});
+inline asio::awaitable<websocket_client_connection> websocket_connect(
+    std::string host, std::uint16_t port, std::string target, websocket_connect_options options) {
+  return detail::websocket_connect_or_throw(std::move(host), port, std::move(target),
+                                            std::move(options));
+}
+/// websocket_connect() with the default options.
+inline asio::awaitable<websocket_client_connection> websocket_connect(std::string host,
+                                                                      std::uint16_t port,
+                                                                      std::string target) {
+  return websocket_connect(std::move(host), port, std::move(target), websocket_connect_options{});
+}
 
 }  // namespace coronet

@@ -23,6 +23,7 @@
 #include "coronet/endpoint/server.hpp"
 #include "coronet/endpoint/stream_transport.hpp"
 #include "coronet/stream/connection_options.hpp"
+#include "coronet/stream/detail/last_word_codec.hpp"
 #include "coronet/stream/detail/stream_ref.hpp"
 #include "coronet/stream/framed_connection.hpp"
 #include "coronet/stream/websocket_connection.hpp"
@@ -101,7 +102,9 @@ class websocket_transport {
 
  private:
   using next_stream = typename Base::stream_type;
-  using request_connection = framed_connection<http_request_codec, detail::stream_ref<next_stream>>;
+  // The request's codec answers its own errors (400, 414, 431) before the stream closes.
+  using request_codec = detail::last_word_codec<http_request_codec>;
+  using request_connection = framed_connection<request_codec, detail::stream_ref<next_stream>>;
 
   template <typename Done>
   static void upgrade(stream_type& stream, std::shared_ptr<const websocket_server_options> settings,
@@ -123,10 +126,12 @@ class websocket_transport {
     limits.idle_timeout = std::chrono::milliseconds{0};  // The handshake deadline bounds it.
     limits.decode_errors = decode_error_policy::report;
     request_connection http{detail::stream_ref<next_stream>{stream.next_layer()},
-                            http_request_codec{settings->request}, limits};
-    auto request = co_await http.read();
-    if (!request) {
-      const std::error_code error = request.error();
+                            request_codec{http_request_codec{settings->request}}, limits};
+    auto received = co_await http.read();
+    if (!received) co_return received.error();  // The peer left, or the deadline closed it.
+    http_request* request = &received->message;
+    if (received->error) {
+      const std::error_code error = received->error;
       if (const int status = http_status_of(error); status != 0) {
         http_response refusal =
             http_response::with_body(status, std::string{http_reason_phrase(status)} + "\n");
@@ -140,7 +145,8 @@ class websocket_transport {
       co_return websocket_handshake_errc::not_an_upgrade;
     }
     if (!settings->path.empty() && request->path() != settings->path) {
-      co_await refuse(http, http_response::with_body(404, "no WebSocket at this path\n"));
+      http_response not_found = http_response::with_body(404, "no WebSocket at this path\n");
+      co_await refuse(http, std::move(not_found));
       co_return websocket_handshake_errc::not_an_upgrade;
     }
     websocket_handshake_answer answer = answer_websocket_handshake(*request, settings->handshake);
@@ -149,7 +155,8 @@ class websocket_transport {
       co_return answer.error;
     }
     http.try_write(answer.response);
-    if (const std::error_code error = co_await http.flush()) co_return error;
+    const std::error_code sent = co_await http.flush();
+    if (sent) co_return sent;
     released_stream<detail::stream_ref<next_stream>> released = http.release_stream();
     stream.finish_handshake(std::move(*request), std::move(answer.subprotocol),
                             std::move(released.unread));

@@ -23,7 +23,7 @@
 #include "coronet/error.hpp"
 #include "coronet/read_result.hpp"
 #include "coronet/stream/connection_options.hpp"
-#include "coronet/stream/detail/websocket_stage_codec.hpp"
+#include "coronet/stream/detail/last_word_codec.hpp"
 #include "coronet/stream/framed_connection.hpp"
 #include "coronet/stream/stream_concepts.hpp"
 
@@ -50,7 +50,7 @@ struct websocket_options {
 /// progress (a handler that reads, as every line handler does).
 template <byte_stream Stream>
 class websocket_connection {
-  using stage = detail::websocket_stage_codec;
+  using stage = detail::last_word_codec<websocket_codec>;
   using inner_connection = framed_connection<stage, Stream>;
 
  public:
@@ -89,9 +89,7 @@ class websocket_connection {
 
   /// Queues any message: binary, a ping, or a close frame (after which nothing more is sent).
   asio::awaitable<std::error_code> write(websocket_message message) {
-    if (state_->close_sent) return ready(errc::connection_closed);
-    if (message.kind == websocket_kind::close) state_->close_sent = true;
-    return state_->inner.write(detail::websocket_event{message, {}, {}});
+    return write_message(state_, message);
   }
 
   /// write() without waiting for room in the send queue.
@@ -168,7 +166,7 @@ class websocket_connection {
   struct state {
     state(Stream stream, const websocket_options& websocket, const connection_options& limits)
         : options{websocket},
-          inner{std::move(stream), stage{websocket.codec}, limits},
+          inner{std::move(stream), stage{websocket_codec{websocket.codec}}, limits},
           ping_timer{inner.get_executor()} {}
 
     void stop_pinging() {
@@ -189,11 +187,17 @@ class websocket_connection {
   };
   using state_ptr = std::shared_ptr<state>;
 
-  static asio::awaitable<std::error_code> ready(std::error_code error) { co_return error; }
+  // A coroutine of its own: the message framed_connection::write() is given must live until
+  // that write has queued it, which may be after a wait for room.
+  static asio::awaitable<std::error_code> write_message(state_ptr s, websocket_message message) {
+    if (s->close_sent) co_return errc::connection_closed;
+    if (message.kind == websocket_kind::close) s->close_sent = true;
+    co_return co_await s->inner.write(message);
+  }
 
   static std::error_code queue(state& s, const websocket_message& message) {
     if (s.close_sent) return errc::connection_closed;
-    const std::error_code error = s.inner.try_write(detail::websocket_event{message, {}, {}});
+    const std::error_code error = s.inner.try_write(message);
     if (!error && message.kind == websocket_kind::close) s.close_sent = true;
     return error;
   }
@@ -213,7 +217,7 @@ class websocket_connection {
       auto next = co_await s->inner.read();
       if (!next) co_return result::failure(next.error(), next.reason(), false);
       s->heard_from_peer = true;
-      const detail::websocket_event& event = *next;
+      const auto& event = *next;
       if (event.error) {
         co_return fail(*s, event.error, event.reason);
       }
