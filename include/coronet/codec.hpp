@@ -10,4 +10,7 @@
 #include "coronet/codec/length_prefixed_codec.hpp"
 #include "coronet/codec/line_codec.hpp"
 #include "coronet/codec/utf8.hpp"
+#include "coronet/codec/websocket_codec.hpp"
+#include "coronet/codec/websocket_frame.hpp"
+#include "coronet/codec/websocket_handshake.hpp"
 #include "coronet/error.hpp"

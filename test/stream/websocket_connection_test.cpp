@@ -168,6 +168,7 @@ TEST_CASE("websocket connection answers a close frame with the same code and rea
     auto end = co_await ws.read();
     CHECK(end.at_end());
     CHECK(ws.peer_close_code() == 4000);
+    CHECK(ws.close_reason() == coronet::close_reason::peer_closed);
     CHECK_FALSE(ws.is_open());
     const std::error_code late = co_await ws.write("too late");
     CHECK(late == coronet::errc::connection_closed);

@@ -124,9 +124,15 @@ class websocket_connection {
   }
 
   /// What ended the connection, as framed_connection reports it; protocol_error after a
-  /// WebSocket protocol error.
+  /// WebSocket protocol error, peer_closed after the peer's close frame.
   coronet::close_reason close_reason() const noexcept {
-    return state_->failure ? coronet::close_reason::protocol_error : state_->inner.close_reason();
+    if (state_->failure) return coronet::close_reason::protocol_error;
+    const coronet::close_reason inner = state_->inner.close_reason();
+    // A close frame from the peer is its clean end of the stream.
+    if (inner == coronet::close_reason::none && state_->close_received) {
+      return coronet::close_reason::peer_closed;
+    }
+    return inner;
   }
 
   /// The close code and reason the peer sent (no_status until a close frame arrives).
