@@ -81,24 +81,29 @@ constexpr std::array<std::uint64_t, 256> make_dfa_table() {
 
 constexpr std::array<std::uint64_t, 256> dfa_table = make_dfa_table();
 
-// The fast yes/no answer.
-bool is_valid_fast(const unsigned char* data, std::size_t size) noexcept {
+// Runs the automaton from `state` over the bytes; returns the state after them (6 * dfa_failed
+// as soon as a byte fails, without looking further).
+std::uint64_t advance(std::uint64_t state, const unsigned char* data, std::size_t size) noexcept {
   std::size_t i = 0;
-  std::uint64_t state = 6 * dfa_accept;
   while (i < size) {
     if ((state & 63) == 6 * dfa_accept) {
       while (i + 16 <= size && is_ascii_block(data + i))
         i += 16;
       // A tail shorter than a block: test the last 16 bytes at once (they overlap bytes already
       // checked) rather than byte by byte.
-      if (size - i < 16 && size >= 16 && is_ascii_block(data + size - 16)) return true;
+      if (size - i < 16 && size >= 16 && is_ascii_block(data + size - 16)) return 6 * dfa_accept;
     }
     const std::size_t end = size - i < 16 ? size : i + 16;
     for (; i < end; ++i)
       state = dfa_table[data[i]] >> (state & 63);
-    if ((state & 63) == 6 * dfa_failed) return false;
+    if ((state & 63) == 6 * dfa_failed) return 6 * dfa_failed;
   }
-  return (state & 63) == 6 * dfa_accept;
+  return state & 63;
+}
+
+// The fast yes/no answer.
+bool is_valid_fast(const unsigned char* data, std::size_t size) noexcept {
+  return advance(6 * dfa_accept, data, size) == 6 * dfa_accept;
 }
 
 // Index of the first non-ASCII byte at or after `from` (the diagnosing pass).
@@ -156,6 +161,20 @@ utf8_verdict check_utf8(std::string_view bytes) noexcept {
 
 bool is_valid_utf8(std::string_view bytes) noexcept {
   return is_valid_fast(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+}
+
+bool utf8_stream_checker::feed(std::string_view piece) noexcept {
+  if (state_ == 6 * dfa_failed) return false;
+  state_ = advance(state_, reinterpret_cast<const unsigned char*>(piece.data()), piece.size());
+  return state_ != 6 * dfa_failed;
+}
+
+bool utf8_stream_checker::complete() const noexcept {
+  return state_ == 6 * dfa_accept;
+}
+
+bool utf8_stream_checker::ok() const noexcept {
+  return state_ != 6 * dfa_failed;
 }
 
 std::string_view describe(utf8_fault fault) noexcept {

@@ -13,4 +13,7 @@
 #include "coronet/codec/resp_error.hpp"
 #include "coronet/codec/resp_value.hpp"
 #include "coronet/codec/utf8.hpp"
+#include "coronet/codec/websocket_codec.hpp"
+#include "coronet/codec/websocket_frame.hpp"
+#include "coronet/codec/websocket_handshake.hpp"
 #include "coronet/error.hpp"

@@ -9,6 +9,8 @@
 #include "coronet/endpoint/server.hpp"
 #include "coronet/endpoint/server_options.hpp"
 #include "coronet/endpoint/socket_options.hpp"
+#include "coronet/endpoint/websocket_client.hpp"
+#include "coronet/endpoint/websocket_transport.hpp"
 #include "coronet/error.hpp"
 #include "coronet/log.hpp"
 #include "coronet/read_result.hpp"

@@ -1,8 +1,12 @@
 // echo_server: sends every message back to the client that sent it, framed by --codec: "line"
 // (newline-delimited UTF-8 text) or "length" (a 4-byte big-endian length, then the payload).
 // Also the target of the throughput benchmarks. With --tls-cert/--tls-key it speaks TLS on its
-// TCP port; SIGHUP then reloads the certificate.
+// TCP port; SIGHUP then reloads the certificate. With --websocket it serves WebSocket (ws://,
+// any path) instead: every text message comes back as one text message, through the same
+// handler.
 #include <string>
+
+#include <coronet/endpoint/websocket_transport.hpp>
 
 #include <coronet/codec/length_prefixed_codec.hpp>
 #include <coronet/codec/line_codec.hpp>
@@ -53,6 +57,11 @@ int main(int argc, char** argv) {
   samples::add_server_options(cli);
   cli.option("--codec", "CODEC", "line",
              "line (UTF-8 text lines) or length (4-byte big-endian length + payload)");
+  cli.flag("--websocket",
+           "serve WebSocket (ws://HOST:PORT/, any path; --codec line only): each text message "
+           "comes back as one text message");
+  cli.option("--web-max-message", "BYTES", "1048576",
+             "largest WebSocket message accepted (larger: closed with 1009)");
   cli.option("--threads", "N", "1",
              "threads, each with its own server on the same port (TCP only); max-connections "
              "is shared out between them");
@@ -65,6 +74,18 @@ int main(int argc, char** argv) {
       throw samples::usage_error("--codec: expected line or length, got '" + codec + "'");
     }
     const auto threads = static_cast<std::size_t>(cli.number("--threads", 1, 64));
+    if (cli.has("--websocket")) {
+      if (codec != "line") throw samples::usage_error("--websocket carries text: use --codec line");
+      if (tls || !options.unix_path.empty()) {
+        throw samples::usage_error("--websocket serves plain TCP here (no --tls-cert or --unix)");
+      }
+      coronet::websocket_server_options web;
+      web.connection.codec.max_message_size =
+          static_cast<std::size_t>(cli.number("--web-max-message", 1, 1LL << 30));
+      auto start = [](auto& server) { server.template serve<coronet::line_codec>(echo_handler{}); };
+      return samples::detail::serve_until_stopped<coronet::websocket_server>("echo_server", options,
+                                                                             threads, start, web);
+    }
     return samples::run_server(
         "echo_server", options, tls,
         [&codec](auto& server) {

@@ -165,3 +165,47 @@ TEST_CASE("check_utf8 and is_valid_utf8 agree with a reference decoder on every 
   }
   SUCCEED("all sequences agree");
 }
+
+TEST_CASE("utf8_stream_checker agrees with is_valid_utf8 however the text is split") {
+  const unsigned char interesting[] = {0x00, 0x41, 0x7F, 0x80, 0x8F, 0x90, 0x9F, 0xA0, 0xBF, 0xC0,
+                                       0xC2, 0xDF, 0xE0, 0xE1, 0xED, 0xEF, 0xF0, 0xF4, 0xF5, 0xFF};
+  std::size_t checked = 0;
+  for (unsigned char a : interesting) {
+    for (unsigned char b : interesting) {
+      for (unsigned char c : interesting) {
+        for (unsigned char d : {0x80, 0xBF, 0x41}) {
+          const std::string text{static_cast<char>(a), static_cast<char>(b), static_cast<char>(c),
+                                 static_cast<char>(d)};
+          const bool valid = coronet::is_valid_utf8(text);
+          for (std::size_t split = 0; split <= text.size(); ++split) {
+            coronet::utf8_stream_checker checker;
+            checker.feed(std::string_view{text}.substr(0, split));
+            checker.feed(std::string_view{text}.substr(split));
+            if (checker.complete() != valid) {
+              FAIL("bytes " << int{a} << ' ' << int{b} << ' ' << int{c} << ' ' << int{d}
+                            << " split at " << split);
+            }
+            ++checked;
+          }
+        }
+      }
+    }
+  }
+  CHECK(checked == 20 * 20 * 20 * 3 * 5);
+}
+
+TEST_CASE("utf8_stream_checker fails at the first byte no valid text can continue") {
+  coronet::utf8_stream_checker checker;
+  CHECK(checker.feed("caf\xc3"));
+  CHECK(checker.ok());
+  CHECK_FALSE(checker.complete());
+  CHECK(checker.feed("\xa9 "));
+  CHECK(checker.complete());
+  // E0 80 is overlong whatever follows: refused before the third byte arrives.
+  CHECK(checker.feed("\xe0"));
+  CHECK_FALSE(checker.feed("\x80"));
+  CHECK_FALSE(checker.ok());
+  CHECK_FALSE(checker.feed("valid ASCII does not undo it"));
+  checker.reset();
+  CHECK(checker.complete());
+}

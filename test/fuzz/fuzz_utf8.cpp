@@ -51,6 +51,22 @@ std::string valid_text_from(std::string_view bytes) {
 
 }  // namespace
 
+// utf8_stream_checker fed in pieces (every three bytes, or two halves) agrees with the
+// reference on the whole input, and never fails on input the reference finds valid.
+void check_stream_checker(std::string_view input) {
+  const bool valid = reference_check_utf8(input).valid();
+  coronet::utf8_stream_checker thirds;
+  for (std::size_t at = 0; at < input.size(); at += 3)
+    thirds.feed(input.substr(at, 3));
+  FUZZ_CHECK(thirds.complete() == valid);
+  coronet::utf8_stream_checker halves;
+  halves.feed(input.substr(0, input.size() / 2));
+  halves.feed(input.substr(input.size() / 2));
+  FUZZ_CHECK(halves.complete() == valid);
+  FUZZ_CHECK(thirds.ok() == halves.ok());
+  if (valid) FUZZ_CHECK(thirds.ok());
+}
+
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string_view input{reinterpret_cast<const char*>(data), size};
   check_against_reference(input);
@@ -66,5 +82,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   FUZZ_CHECK(actual.fault == expected.fault);
   if (!expected.valid()) FUZZ_CHECK(actual.offset == valid.size() + expected.offset);
   check_against_reference(combined);
+  check_stream_checker(input);
   return 0;
 }

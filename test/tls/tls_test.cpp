@@ -9,6 +9,8 @@
 #include <asio/write.hpp>
 #include <catch2/catch.hpp>
 #include <coronet/coronet.hpp>
+#include <coronet/endpoint/websocket_client.hpp>
+#include <coronet/endpoint/websocket_transport.hpp>
 #include <coronet/tls/tls_client.hpp>
 #include <coronet/tls/tls_transport.hpp>
 
@@ -555,5 +557,41 @@ TEST_CASE(
     auto refused =
         co_await coronet::connect_tls_ex("127.0.0.1", port, speaks_other, quick_connect());
     CHECK_FALSE(refused);
+  });
+}
+
+TEST_CASE("a line handler runs over WebSocket over TLS (wss) through the TLS transport") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    using wss_transport = coronet::websocket_transport<tls_transport>;
+    coronet::websocket_server_options web;
+    web.path = "/secure";
+    coronet::basic_server<wss_transport> server{
+        io, {}, wss_transport{web, tls_transport{server_tls()}}};
+    server.serve<line_codec>(echo_handler{});
+    std::string host = "127.0.0.1";
+    auto [error, tls] = co_await coronet::detail::open_tls_stream(
+        std::move(host), server.local_endpoint().port(), quick_connect(),
+        coronet::make_tls_client_context(client_tls()), "localhost");
+    REQUIRE_FALSE(error);
+    coronet::websocket_stream<coronet::tls_stream> stream{std::move(*tls)};
+    const coronet::websocket_connect_options options;
+    std::string authority = "localhost";
+    std::string target = "/secure";
+    const std::error_code refused = co_await coronet::websocket_client_handshake(
+        stream, std::move(authority), std::move(target), options, 5s);
+    REQUIRE_FALSE(refused);
+    coronet::websocket_options client;
+    client.codec.role = coronet::websocket_role::client;
+    coronet::websocket_connection<coronet::websocket_stream<coronet::tls_stream>> ws{
+        std::move(stream), client};
+    co_await ws.write("over wss");
+    auto echo = co_await ws.read();
+    REQUIRE(echo);
+    CHECK(*echo == "over wss");
+    CHECK(ws.stream().next_layer().peer().version.starts_with("TLSv1."));
+    co_await ws.write("exit");
+    auto end = co_await ws.read();
+    CHECK(end.at_end());
+    CHECK(ws.peer_close_code() == coronet::websocket_close::normal);
   });
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string_view>
 
 namespace coronet {
@@ -35,5 +36,25 @@ bool is_valid_utf8(std::string_view bytes) noexcept;
 
 /// A short static description of a fault ("surrogate code point", ...).
 std::string_view describe(utf8_fault fault) noexcept;
+
+/// Strict UTF-8 validation of text that arrives in pieces (a WebSocket text message split into
+/// fragments and reads): a character may be cut anywhere between two pieces. It fails at the
+/// first byte that no valid text can continue (fail fast: an overlong lead is refused before
+/// its last byte arrives), with the same automaton as is_valid_utf8.
+class utf8_stream_checker {
+ public:
+  /// Checks the next piece; false once the text fed so far cannot begin valid UTF-8 (and from
+  /// then on).
+  bool feed(std::string_view piece) noexcept;
+  /// Whether the text fed so far is valid UTF-8 that ends on a whole character.
+  bool complete() const noexcept;
+  /// Whether nothing fed so far was invalid (the text may still end inside a character).
+  bool ok() const noexcept;
+  /// Back to empty text.
+  void reset() noexcept { state_ = 0; }
+
+ private:
+  std::uint64_t state_ = 0;  // The automaton's state (see utf8.cpp): 0 is "between characters".
+};
 
 }  // namespace coronet

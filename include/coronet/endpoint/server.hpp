@@ -450,7 +450,8 @@ class basic_server {
     if (server_observer* observer = server->observer()) observer->on_session_end(reason);
     server->lifecycle.unit_ended(server->drained());
     asio::co_spawn(server->listener.get_executor(),
-                   close_gracefully(server, std::move(session->connection)), asio::detached);
+                   close_gracefully(server, std::move(session->connection), stopping),
+                   asio::detached);
   }
 
   template <typename Connection>
@@ -462,10 +463,19 @@ class basic_server {
     return ended_by == close_reason::none ? close_reason::handler_done : ended_by;
   }
 
-  // Holds the server state (and so its observer) until the connection is closed.
+  // Holds the server state (and so its observer) until the connection is closed. A connection
+  // whose goodbye depends on why it ends (WebSocket: 1001 when the server stops, else 1000)
+  // is told.
   template <typename Connection>
-  static asio::awaitable<void> close_gracefully(state_ptr server, Connection connection) {
-    co_await connection.close_gracefully(server->options.drain_timeout);
+  static asio::awaitable<void> close_gracefully(state_ptr server, Connection connection,
+                                                bool stopping) {
+    const std::chrono::milliseconds drain = server->options.drain_timeout;
+    if constexpr (requires { connection.close_gracefully(drain, close_reason::server_stop); }) {
+      const close_reason why = stopping ? close_reason::server_stop : close_reason::handler_done;
+      co_await connection.close_gracefully(drain, why);
+    } else {
+      co_await connection.close_gracefully(drain);
+    }
     connection.close();
   }
 
