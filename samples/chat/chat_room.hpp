@@ -19,6 +19,8 @@
 #include <asio/this_coro.hpp>
 #include <asio/use_awaitable.hpp>
 #include <coronet/broadcast/broadcast_hub.hpp>
+#include <coronet/metrics/counter.hpp>
+#include <coronet/metrics/gauge.hpp>
 #include <coronet/stream/connection_options.hpp>
 #include <coronet/stream/encoded_message.hpp>
 
@@ -43,16 +45,43 @@ class chat_room {
   chat_room(const chat_room&) = delete;
   chat_room& operator=(const chat_room&) = delete;
 
+  /// Counts the members here now in `members` and each relayed line once (whatever the number
+  /// of recipients) in `relayed`. Both must outlive the room. Call before the first join().
+  void count_into(coronet::metrics::gauge& members, coronet::metrics::counter& relayed) {
+    members_gauge_ = &members;
+    relayed_counter_ = &relayed;
+  }
+
   /// Serves one member until it sends "exit", closes, fails, or its session is cancelled (the
   /// server stops). `name` labels its lines for the others. Does not throw for network events.
   asio::awaitable<void> join(Connection& connection, std::string name) {
     // A cancelled session (server stop) must still leave the room properly: network events
     // come back as values, and the awaits below must not throw operation_aborted.
     co_await asio::this_coro::throw_if_cancelled(false);
+    if (members_gauge_ != nullptr) members_gauge_->add();
     if (hub_ != nullptr) {
       co_await join_hub(connection, std::move(name));
-      co_return;
+    } else {
+      co_await join_local(connection, std::move(name));
     }
+    if (members_gauge_ != nullptr) members_gauge_->sub();
+  }
+
+  /// Members in the room now.
+  std::size_t size() const { return hub_ != nullptr ? hub_->members(hub_room_) : members_.size(); }
+
+ private:
+  struct member {
+    Connection* connection;
+    std::string name;
+    std::size_t writers = 0;  // Broadcasts suspended in a write to this member.
+    bool leaving = false;
+  };
+  using member_iterator = typename std::list<member>::iterator;
+  using codec_type = typename Connection::codec_type;
+
+  // The session in a room of this process: every line written to every other member here.
+  asio::awaitable<void> join_local(Connection& connection, std::string name) {
     const auto self = members_.insert(members_.end(), member{&connection, std::move(name)});
     while (true) {
       // A line that is too long or not UTF-8 is answered by the connection itself
@@ -69,23 +98,11 @@ class chat_room {
         co_await connection.write(reply);
         continue;
       }
+      if (relayed_counter_ != nullptr) relayed_counter_->add();
       co_await broadcast(self, relayed);
     }
     co_await leave(self);
   }
-
-  /// Members in the room now.
-  std::size_t size() const { return hub_ != nullptr ? hub_->members(hub_room_) : members_.size(); }
-
- private:
-  struct member {
-    Connection* connection;
-    std::string name;
-    std::size_t writers = 0;  // Broadcasts suspended in a write to this member.
-    bool leaving = false;
-  };
-  using member_iterator = typename std::list<member>::iterator;
-  using codec_type = typename Connection::codec_type;
 
   // The same session, with the hub delivering: each member is a try_write to its connection.
   asio::awaitable<void> join_hub(Connection& connection, std::string name) {
@@ -101,6 +118,7 @@ class chat_room {
         co_await connection.write(reply);
         continue;
       }
+      if (relayed_counter_ != nullptr) relayed_counter_->add();
       hub_->publish(hub_room_, relayed, self);
     }
     hub_->leave(self);
@@ -140,6 +158,8 @@ class chat_room {
   std::list<member> members_;
   coronet::broadcast::broadcast_hub* hub_ = nullptr;  // Set: the room is the hub's.
   std::string hub_room_;
+  coronet::metrics::gauge* members_gauge_ = nullptr;      // Set by count_into().
+  coronet::metrics::counter* relayed_counter_ = nullptr;  // Set by count_into().
 };
 
 }  // namespace samples

@@ -6,7 +6,9 @@
 // room spans every chat_server on that Redis (a backplane, coronet/broadcast/redis_hub.hpp).
 #include <atomic>
 #include <csignal>
+#include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -17,6 +19,7 @@
 #include <coronet/broadcast/redis_hub.hpp>
 #include <coronet/codec/line_codec.hpp>
 #include <coronet/endpoint/address.hpp>
+#include <coronet/metrics/metrics_registry.hpp>
 #include <coronet/stream/connection_options.hpp>
 
 #include "chat_room.hpp"
@@ -99,9 +102,32 @@ std::optional<backplane_settings> backplane_settings_from(const samples::command
   return settings;
 }
 
+// The chat's own metrics, in the registry beside the server's.
+struct chat_metrics {
+  explicit chat_metrics(coronet::metrics::metrics_registry& registry)
+      : members{registry.add_gauge("chat_members", "Members in the room on this server now.")},
+        relayed{registry.add_counter("chat_lines_relayed_total",
+                                     "Lines relayed to the room (once per line, not per "
+                                     "recipient).")} {}
+  coronet::metrics::gauge& members;
+  coronet::metrics::counter& relayed;
+};
+
+// "3 members, 12.0 lines/s": the chat's part of the --stats-interval line.
+std::function<std::string(double)> chat_stats(const chat_metrics& chat) {
+  return [&chat, last = chat.relayed.value()](double seconds) mutable {
+    const std::uint64_t now = chat.relayed.value();
+    char rate[32];
+    std::snprintf(rate, sizeof rate, "%.1f", static_cast<double>(now - last) / seconds);
+    last = now;
+    return std::to_string(static_cast<long long>(chat.members.value())) + " members, " + rate +
+           " lines/s";
+  };
+}
+
 template <typename Server>
 void start_chat(Server& server, coronet::send_queue_policy policy,
-                const std::optional<backplane_settings>& backplane) {
+                const std::optional<backplane_settings>& backplane, const chat_metrics& chat) {
   using connection = typename Server::template connection_type<coronet::line_codec>;
   std::shared_ptr<samples::chat_room<connection>> room;
   if (backplane) {
@@ -115,6 +141,7 @@ void start_chat(Server& server, coronet::send_queue_policy policy,
   } else {
     room = std::make_shared<samples::chat_room<connection>>(policy);
   }
+  room->count_into(chat.members, chat.relayed);
   auto clients_seen = std::make_shared<std::size_t>(0);
   // The server keeps this handler (and so the room) alive while any session runs.
   server.template serve<coronet::line_codec>(
@@ -144,6 +171,7 @@ int main(int argc, char** argv) {
       .option("--redis-password-file", "FILE", "",
               "AUTH with the password in FILE (its trailing newline ignored)")
       .option("--redis-user", "NAME", "", "AUTH as this ACL user (with --redis-password-file)");
+  samples::add_stats_option(cli);
   return samples::run_main(cli, "chat_server", [&] {
     cli.parse(argc, argv);
     coronet::server_options options = samples::server_options_from(cli);
@@ -151,10 +179,15 @@ int main(int argc, char** argv) {
     const coronet::send_queue_policy policy = slow_client_policy(cli.text("--slow-client"));
     options.connection.queue_policy = policy;
     const std::optional<backplane_settings> backplane = backplane_settings_from(cli);
+    samples::sample_metrics metrics;
+    samples::metrics_settings_from(cli, metrics);
+    const chat_metrics chat{metrics.registry};
+    metrics.stats_prefix = chat_stats(chat);
     // One thread: the room (and the backplane) is shared by every session.
     const int status = samples::run_server(
         "chat_server", options, tls,
-        [policy, &backplane](auto& server) { start_chat(server, policy, backplane); });
+        [policy, &backplane, &chat](auto& server) { start_chat(server, policy, backplane, chat); },
+        1, &metrics);
     return backplane_failed ? 1 : status;
   });
 }

@@ -22,11 +22,15 @@
 #include <asio/ip/tcp.hpp>
 #include <asio/post.hpp>
 #include <asio/signal_set.hpp>
+#include <asio/steady_timer.hpp>
 #include <coronet/endpoint/address.hpp>
 #include <coronet/endpoint/server.hpp>
 #include <coronet/endpoint/server_options.hpp>
+#include <coronet/metrics/metrics_http_server.hpp>
+#include <coronet/metrics/server_collector.hpp>
 
 #include "command_line.hpp"
+#include "metrics_cli.hpp"
 #include "tls_cli.hpp"
 
 namespace samples {
@@ -46,6 +50,7 @@ inline void add_server_options(command_line& cli, std::string default_max_connec
               "close a client still sending one line this long after its first byte "
               "(slowloris); 0 = never");
   add_tls_server_options(cli);
+  add_metrics_option(cli);
 }
 
 /// The server options the command line asks for. Throws usage_error for unusable values.
@@ -78,12 +83,57 @@ inline void ignore_sigpipe() {
 
 namespace detail {
 
+// Prints "stats: ..." every metrics.stats_interval, from the servers' summed metrics, until
+// stop().
+template <typename Server>
+class stats_printer {
+ public:
+  stats_printer(asio::io_context& io, const std::vector<std::unique_ptr<Server>>& servers,
+                const sample_metrics* metrics)
+      : timer_{io}, servers_{servers}, metrics_{metrics} {
+    if (metrics_ != nullptr && metrics_->stats_interval.count() > 0) {
+      last_ = sum();
+      arm();
+    }
+  }
+  void stop() { timer_.cancel(); }
+
+ private:
+  coronet::server_metrics sum() const {
+    coronet::server_metrics total;
+    for (const auto& server : servers_)
+      total += server->metrics();
+    return total;
+  }
+  void arm() {
+    timer_.expires_after(metrics_->stats_interval);
+    timer_.async_wait([this](std::error_code error) {
+      if (error) return;
+      const double seconds = std::chrono::duration<double>(metrics_->stats_interval).count();
+      coronet::server_metrics now = sum();
+      std::string line = "stats: ";
+      if (metrics_->stats_prefix) line += metrics_->stats_prefix(seconds) + ", ";
+      line += stats_line(now, last_, seconds);
+      std::printf("%s\n", line.c_str());
+      std::fflush(stdout);
+      last_ = std::move(now);
+      arm();
+    });
+  }
+
+  asio::steady_timer timer_;
+  const std::vector<std::unique_ptr<Server>>& servers_;
+  const sample_metrics* metrics_;
+  coronet::server_metrics last_;
+};
+
 // Runs `threads` servers of type Server, each made from `options` and a transport made from
 // `transport_arguments` (none, or the TLS options).
 template <typename Server, typename... TransportArguments>
 int serve_until_stopped(std::string_view program, coronet::server_options options,
-                        std::size_t threads, auto& start,
+                        std::size_t threads, auto& start, sample_metrics* metrics,
                         const TransportArguments&... transport_arguments) {
+  options.name = std::string{program};  // The label server="NAME" of its metrics.
   if (threads > 1) {
     // One server per thread, each on its own io_context, all on one port: the kernel spreads
     // connections across them and no message ever crosses threads.
@@ -104,6 +154,21 @@ int serve_until_stopped(std::string_view program, coronet::server_options option
     start(*servers.back());
   }
 
+  // The metrics endpoint binds now too: a busy port fails before "listening on".
+  std::optional<coronet::metrics::metrics_http_server> metrics_server;
+  if (metrics != nullptr) {
+    for (const auto& server : servers)
+      coronet::metrics::register_server(metrics->registry, *server);
+    if (metrics->host) {
+      coronet::http_server_options http = coronet::metrics::metrics_http_options();
+      http.server.host = *metrics->host;
+      http.server.port = metrics->port;
+      metrics_server.emplace(contexts.front()->get_executor(), metrics->registry, std::move(http));
+      metrics_server->start();
+    }
+  }
+  stats_printer<Server> stats{*contexts.front(), servers, metrics};
+
   // Handle the signals before saying "listening on": whoever reads that line may signal at once.
   reload_on_sighup<Server> reloader{contexts, servers};
   asio::signal_set signals{*contexts.front(), SIGINT, SIGTERM};
@@ -116,12 +181,18 @@ int serve_until_stopped(std::string_view program, coronet::server_options option
     std::error_code ignored;
     signals.clear(ignored);  // A second signal ends the process at once (default action).
     reloader.stop();
+    stats.stop();
+    if (metrics_server) metrics_server->stop();
     // Each server is stopped on its own thread; run() returns once its connections drained.
     for (std::size_t i = 0; i < servers.size(); ++i) {
       asio::post(*contexts[i], [server = servers[i].get()] { server->stop(); });
     }
   });
   std::printf("listening on %s\n", coronet::to_string(servers.front()->local_endpoint()).c_str());
+  if (metrics_server) {
+    std::printf("metrics on http://%s/metrics\n",
+                coronet::to_string(metrics_server->local_endpoint()).c_str());
+  }
   std::fflush(stdout);
   std::vector<std::thread> workers;
   for (std::size_t i = 1; i < contexts.size(); ++i) {
@@ -145,22 +216,23 @@ int serve_until_stopped(std::string_view program, coronet::server_options option
 /// load).
 template <typename Start>
 int run_server(std::string_view program, coronet::server_options options,
-               const std::optional<tls_server_settings>& tls, Start start,
-               std::size_t threads = 1) {
+               const std::optional<tls_server_settings>& tls, Start start, std::size_t threads = 1,
+               sample_metrics* metrics = nullptr) {
   if (tls) {
 #if defined(CORONET_HAS_TLS)
     return detail::serve_until_stopped<coronet::tls_server>(program, std::move(options), threads,
-                                                            start, *tls);
+                                                            start, metrics, *tls);
 #else
     throw usage_error(std::string{tls_not_built});
 #endif
   }
   if (options.unix_path.empty()) {
     return detail::serve_until_stopped<coronet::tcp_server>(program, std::move(options), threads,
-                                                            start);
+                                                            start, metrics);
   }
   if (threads > 1) throw usage_error("--threads needs TCP (not --unix)");
-  return detail::serve_until_stopped<coronet::unix_server>(program, std::move(options), 1, start);
+  return detail::serve_until_stopped<coronet::unix_server>(program, std::move(options), 1, start,
+                                                           metrics);
 }
 
 }  // namespace samples

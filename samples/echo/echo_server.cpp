@@ -74,6 +74,8 @@ int main(int argc, char** argv) {
       throw samples::usage_error("--codec: expected line or length, got '" + codec + "'");
     }
     const auto threads = static_cast<std::size_t>(cli.number("--threads", 1, 64));
+    samples::sample_metrics metrics;
+    samples::metrics_settings_from(cli, metrics);
     if (cli.has("--websocket")) {
       if (codec != "line") throw samples::usage_error("--websocket carries text: use --codec line");
       if (tls || !options.unix_path.empty()) {
@@ -83,8 +85,8 @@ int main(int argc, char** argv) {
       web.connection.codec.max_message_size =
           static_cast<std::size_t>(cli.number("--web-max-message", 1, 1LL << 30));
       auto start = [](auto& server) { server.template serve<coronet::line_codec>(echo_handler{}); };
-      return samples::detail::serve_until_stopped<coronet::websocket_server>("echo_server", options,
-                                                                             threads, start, web);
+      return samples::detail::serve_until_stopped<coronet::websocket_server>(
+          "echo_server", options, threads, start, &metrics, web);
     }
     return samples::run_server(
         "echo_server", options, tls,
@@ -95,6 +97,6 @@ int main(int argc, char** argv) {
             server.template serve<coronet::length_prefixed_codec>(echo_handler{});
           }
         },
-        threads);
+        threads, &metrics);
   });
 }

@@ -256,7 +256,7 @@ class websocket_connection {
   static read_result<std::string_view> fail(state& s, std::error_code error,
                                             std::string_view reason) {
     s.failure = error;
-    if (s.observer) s.observer->on_decode_error(error, false);
+    if (s.observer) s.observer->report_decode_error(error, false);
     // A stream cut inside a frame has no peer left to tell.
     if (error != errc::truncated_frame) send_close(s, close_code_for(error));
     return read_result<std::string_view>::decode_failure(error, reason, false);
