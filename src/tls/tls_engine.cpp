@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <utility>
 
 #include <asio/error.hpp>
 #include <asio/ssl/error.hpp>
@@ -161,6 +162,8 @@ tls_step tls_engine::read(const asio::mutable_buffer* into, std::size_t count) {
         continue;
       }
       tls_step step = result_of(returned, total);
+      // The end (close_notify) or a failure: the next read reports it without the socket.
+      if (step.want == tls_want::closed || step.want == tls_want::failed) input_ended_ = true;
       // What was read is returned first; the cause comes again with the next read.
       if (total > 0) return {tls_want::nothing, total, {}};
       return step;
@@ -261,7 +264,9 @@ std::size_t tls_engine::take_input(char* into, std::size_t size) {
   const std::size_t count = std::min<std::size_t>(size, input_end_ - input_begin_);
   std::memcpy(into, input_.get() + input_begin_, count);
   input_begin_ += static_cast<std::uint32_t>(count);
-  if (input_begin_ == input_end_) input_begin_ = input_end_ = 0;
+  // SSL reads ahead: what it took is in its own record buffer, so ours can go at once (the next
+  // socket read takes a new one) and a connection that has decrypted everything holds none.
+  if (input_begin_ == input_end_) release_input();
   return count;
 }
 
@@ -272,8 +277,19 @@ void tls_engine::release_input() noexcept {
   }
 }
 
+bool tls_engine::poll_input() {
+  if (has_buffered_input() || input_ended_ || socket_eof_ || deferred_error_ || reader_busy_) {
+    return true;
+  }
+  const std::error_code error = read_now();
+  if (error == asio::error::would_block) return false;
+  if (error && error != asio::error::eof) deferred_error_ = error;
+  return true;
+}
+
 std::error_code tls_engine::read_now() {
   if (closed_) return asio::error::operation_aborted;
+  if (deferred_error_) return std::exchange(deferred_error_, {});
   if (input_capacity_ == 0) {
     input_.reset(new char[input_chunk]);
     input_capacity_ = static_cast<std::uint32_t>(input_chunk);

@@ -5,8 +5,6 @@
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
-#include <asio/compose.hpp>
-
 #include "coronet/detail/tuple_awaitable.hpp"
 
 namespace coronet {
@@ -27,12 +25,7 @@ std::string one_line(X509_NAME* name) {
 
 asio::awaitable<std::error_code> tls_stream::send_close_notify() {
   if (!engine_) co_return asio::error::not_connected;
-  using step = detail::tls_close_notify_step;
-  auto [error] =
-      co_await asio::async_compose<decltype(detail::tuple_awaitable), void(std::error_code)>(
-          detail::tls_operation<step>{engine_.get(), detail::tls_engine::write_side,
-                                      step{{}, /*wait_for_peer=*/false}},
-          detail::tuple_awaitable, engine_->socket());
+  auto [error] = co_await async_send_close_notify(detail::tuple_awaitable);
   co_return error;
 }
 

@@ -74,6 +74,16 @@ class tls_stream {
         token, engine_->socket());
   }
 
+  /// Takes the ciphertext that has arrived without waiting; whether a read may complete now
+  /// (decrypted bytes, ciphertext, the end of the stream or an error to report).
+  bool poll_input() { return engine_->poll_input(); }
+
+  /// Waits until the socket is readable, holding no buffer (cancellable).
+  template <typename Token>
+  auto async_wait_readable(Token&& token) {
+    return engine_->socket().async_wait(asio::socket_base::wait_read, std::forward<Token>(token));
+  }
+
   /// Encrypts up to 64 KiB of the buffer sequence (whole records, small buffers gathered into
   /// one) and writes the ciphertext with one socket write; completes with the plaintext count.
   template <typename Buffers, typename Token>
@@ -107,7 +117,18 @@ class tls_stream {
 
   /// TLS's half-close: sends close_notify without waiting for the peer's, so the peer reads the
   /// end of the stream after our last bytes while reading goes on here until its own
-  /// close_notify. Call it when no write is in progress (after a flush); a read may be.
+  /// close_notify. A write-side operation: after a write in flight, never beside one of
+  /// yours; a read may be in progress.
+  template <typename Token>
+  auto async_send_close_notify(Token&& token) {
+    return asio::async_compose<Token, void(std::error_code)>(
+        detail::tls_operation<detail::tls_close_notify_step>{
+            engine_.get(), detail::tls_engine::write_side,
+            detail::tls_close_notify_step{{}, /*wait_for_peer=*/false}},
+        token, engine_->socket());
+  }
+
+  /// async_send_close_notify for a coroutine: returns the error (none once it is sent).
   asio::awaitable<std::error_code> send_close_notify();
 
   /// Closes the TCP socket at once (pending operations end with operation_aborted).

@@ -136,6 +136,9 @@ class tls_engine {
   /// Reads what the socket has without waiting (the socket is non-blocking). Returns
   /// would_block when it has nothing: then the input buffer is freed before the wait.
   std::error_code read_now();
+  /// Whether a read may complete without waiting: SSL or we hold bytes, or read_now() found
+  /// some, the end or an error (kept for the read: deferred_error_).
+  bool poll_input();
   /// The reader's role, for a socket read or a wait for readability.
   void begin_reading() noexcept { reader_busy_ = true; }
   /// The reader's socket operation completed: wakes a parked operation.
@@ -178,6 +181,7 @@ class tls_engine {
   std::unique_ptr<char[]> input_;
   std::unique_ptr<char[]> output_;
   std::unique_ptr<tls_parked> parked_[2];
+  std::error_code deferred_error_;  // A socket error poll_input() found, for the next read_now.
   // Offsets, 32 bits: both buffers are bounded far below 4 GiB.
   std::uint32_t input_begin_ = 0, input_end_ = 0, input_capacity_ = 0;
   std::uint32_t output_begin_ = 0, output_end_ = 0, output_capacity_ = 0;
@@ -187,6 +191,7 @@ class tls_engine {
   bool socket_eof_ = false;
   bool truncated_ = false;
   bool close_notify_sent_ = false;
+  bool input_ended_ = false;  // A read met close_notify or a failure: reads end without waiting.
 };
 
 }  // namespace coronet::detail
