@@ -200,7 +200,8 @@ tls_step tls_engine::write(const asio::const_buffer* from, std::size_t count) {
       std::size_t o = offset;
       while (gathered < target && i < count) {
         const std::size_t take = std::min(from[i].size() - o, target - gathered);
-        std::memcpy(staging + gathered, static_cast<const char*>(from[i].data()) + o, take);
+        if (take > 0)
+          std::memcpy(staging + gathered, static_cast<const char*>(from[i].data()) + o, take);
         gathered += take;
         o += take;
         if (o == from[i].size()) ++i, o = 0;
@@ -262,6 +263,7 @@ bool tls_engine::has_buffered_input() const noexcept {
 
 std::size_t tls_engine::take_input(char* into, std::size_t size) {
   const std::size_t count = std::min<std::size_t>(size, input_end_ - input_begin_);
+  if (count == 0) return 0;  // Possibly no buffer at all: no memcpy from null.
   std::memcpy(into, input_.get() + input_begin_, count);
   input_begin_ += static_cast<std::uint32_t>(count);
   // SSL reads ahead: what it took is in its own record buffer, so ours can go at once (the next
@@ -329,7 +331,7 @@ bool tls_engine::append_output(const char* bytes, std::size_t size) {
     output_begin_ = 0;
     output_end_ = static_cast<std::uint32_t>(used);
   }
-  if (bytes != nullptr) {
+  if (bytes != nullptr && size > 0) {
     std::memcpy(output_.get() + output_end_, bytes, size);
     output_end_ += static_cast<std::uint32_t>(size);
   }
