@@ -57,7 +57,7 @@ asio::awaitable<std::pair<std::error_code, std::optional<tls_stream>>> open_tls_
   asio::ssl::context& native_context = *context;
   // Shared with the deadline's handler, which may run after this coroutine has gone on.
   auto stream = std::make_shared<tls_stream>(std::move(socket), std::move(context), native_context);
-  SSL* ssl = stream->ssl_stream().native_handle();
+  SSL* ssl = stream->native_handle();
   expect_name(ssl, server_name.empty() ? host : server_name);
 
   auto timed_out = std::make_shared<bool>(false);

@@ -156,6 +156,33 @@ def scenario_chat_client_verifies_openssl_s_server(scope):
 # ---- versions and certificates -----------------------------------------------------------------
 
 
+def scenario_tls_1_3_key_updates_mid_stream_keep_the_echo_going(scope):
+    """A TLS 1.3 peer updates its keys mid-stream (openssl s_client's K and k commands): the
+    server reads on with the new keys, answers a requested update with its own KeyUpdate before
+    its next application data (RFC 8446 4.6.3; OpenSSL sends it with the next write), and echoes
+    on."""
+    server, address = tls_server(scope, "echo_server")
+    # -msg prints each handshake message: ">>>" sent by s_client, "<<<" received from us.
+    s_client = openssl(scope, "s_client", "s_client", "-connect", "%s:%d" % address, "-CAfile",
+                       cert("ca.pem"), "-verify_ip", "127.0.0.1", "-verify_return_error",
+                       "-tls1_3", "-msg")
+    s_client.send("before the update\n")
+    s_client.expect(r"^before the update$")
+    s_client.send("K\n")  # KeyUpdate, update_requested: we must update ours too.
+    s_client.expect(r"^>>> TLS 1\.3, Handshake \[length 0005\], KeyUpdate$")
+    s_client.send("after a requested update\n")
+    s_client.expect(r"^<<< TLS 1\.3, Handshake \[length 0005\], KeyUpdate$")
+    s_client.expect(r"^after a requested update$")
+    s_client.send("k\n")  # KeyUpdate, update_not_requested: nothing to answer.
+    s_client.expect(r"^>>> TLS 1\.3, Handshake \[length 0005\], KeyUpdate$")
+    s_client.send("after an unrequested update\n")
+    s_client.expect(r"^after an unrequested update$")
+    check(sum(b"<<< TLS 1.3, Handshake [length 0005], KeyUpdate" in line
+              for line in s_client.stdout) == 1, "the server answered an unrequested update")
+    s_client.kill()
+    stop_server(server, scope)
+
+
 def scenario_tls_1_1_refused_1_2_and_1_3_accepted(scope):
     old = client_context(version=ssl.TLSVersion.TLSv1_1, verify=False)
     old.set_ciphers("DEFAULT:@SECLEVEL=0")  # OpenSSL 3 offers nothing before 1.2 otherwise.

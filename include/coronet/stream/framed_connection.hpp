@@ -247,9 +247,21 @@ class framed_connection {
 
   /// Half-closes (send, receive) or fully shuts down the socket, like Python's shutdown().
   /// Queued bytes are not waited for: flush() first to half-close after the last message.
-  std::error_code shutdown(asio::socket_base::shutdown_type what) requires socket_stream<Stream> {
+  /// Over TLS (a stream with an end message of its own) shutdown(send) sends close_notify
+  /// right after the batch in flight, discards what is queued behind it and refuses later
+  /// writes (asio::error::shut_down); reading goes on until the peer's close_notify. TLS
+  /// cannot stop receiving alone: shutdown(both) is shutdown(send) there, and shutdown(receive)
+  /// returns operation_not_supported.
+  std::error_code shutdown(asio::socket_base::shutdown_type what) requires socket_stream<Stream> ||
+      half_closing_stream<Stream> {
     std::error_code error;
-    core_->stream().shutdown(what, error);
+    if constexpr (socket_stream<Stream>) {
+      core_->stream().shutdown(what, error);
+    } else {
+      if (what == asio::socket_base::shutdown_receive) return asio::error::operation_not_supported;
+      if (!core_->is_open()) return closed_reason(*core_);
+      core_->end_sending();
+    }
     return error;
   }
 
@@ -378,6 +390,7 @@ class framed_connection {
   template <typename Message>
   static std::error_code queue_message(state& core, const Message& message) {
     if (!core.is_open()) return closed_reason(core);
+    if (core.send_ended()) return asio::error::shut_down;  // After shutdown(send) over TLS.
     if (!core.has_room()) {
       if (core.options().queue_policy != send_queue_policy::disconnect) {
         core.count_queue_drop();
@@ -427,7 +440,8 @@ class framed_connection {
     if (const std::error_code error = co_await core->wait_until_sent()) co_return error;
     if (!core->is_open()) co_return closed_reason(*core);
     if constexpr (half_closing_stream<Stream>) {
-      co_return co_await core->stream().send_close_notify();
+      core->end_sending();
+      co_return co_await core->wait_until_send_ended();
     } else {
       std::error_code error;
       core->stream().shutdown(asio::socket_base::shutdown_send, error);

@@ -1,6 +1,7 @@
 // The byte streams a framed_connection runs on, and the subset that are sockets.
 #pragma once
 
+#include <concepts>
 #include <system_error>
 
 #include <asio/socket_base.hpp>
@@ -32,10 +33,22 @@ concept notifying_stream = byte_stream<S> && requires(S& s) {
 };
 
 /// A stream with a half-close of its own (TLS: close_notify without waiting for the peer's):
-/// framed_connection::half_close() awaits send_close_notify().
+/// framed_connection::half_close() and shutdown(send) send it with
+/// async_send_close_notify(handler), as the connection's writer, after the batch in flight.
 template <typename S>
 concept half_closing_stream = byte_stream<S> && requires(S& s) {
-  s.send_close_notify();
+  s.async_send_close_notify([](std::error_code) {});
+};
+
+/// A stream that can wait for its peer holding no read buffer of the caller's (TLS keeps the
+/// ciphertext it reads itself): poll_input() takes what has arrived without waiting and says
+/// whether a read may complete now; async_wait_readable(handler) waits until it may. A
+/// framed_connection waits through them, so an idle connection holds no read buffer, as on a
+/// socket.
+template <typename S>
+concept readiness_stream = byte_stream<S> && requires(S& s) {
+  { s.poll_input() } -> std::convertible_to<bool>;
+  s.async_wait_readable([](std::error_code) {});
 };
 
 /// A stream that is a socket, for the socket-level calls (shutdown, endpoints, options).

@@ -1,5 +1,7 @@
-// tls_stream: a TCP socket wrapped in TLS (Asio's ssl::stream over OpenSSL), as a byte stream a
-// framed_connection runs on exactly as on a socket. It is not a descriptor stream
+// tls_stream: a TCP socket wrapped in TLS, as a byte stream a framed_connection runs on exactly
+// as on a socket. coronet's own engine on OpenSSL (detail/tls_engine.hpp) does the records: a
+// write encrypts a whole buffer sequence (up to 64 KiB) and sends it with one socket write, and
+// an idle stream holds no ciphertext buffers. It is not a descriptor stream
 // (is_descriptor_stream is false): every byte goes through OpenSSL, send_file included. It
 // reports a peer that ended TCP without TLS's close_notify as the end of the stream (and says
 // so: truncated()), and closes gracefully by sending close_notify (async_close_notify).
@@ -7,22 +9,21 @@
 
 #include "coronet/tls/tls_enabled.hpp"
 
+#include <cstddef>
 #include <memory>
 #include <string>
 #include <system_error>
 #include <utility>
 
-#include <asio/associated_cancellation_slot.hpp>
-#include <asio/associated_executor.hpp>
 #include <asio/async_result.hpp>
 #include <asio/awaitable.hpp>
-#include <asio/bind_cancellation_slot.hpp>
-#include <asio/bind_executor.hpp>
-#include <asio/error.hpp>
+#include <asio/compose.hpp>
 #include <asio/ip/tcp.hpp>
 #include <asio/ssl/context.hpp>
-#include <asio/ssl/error.hpp>
-#include <asio/ssl/stream.hpp>
+#include <asio/ssl/stream_base.hpp>
+
+#include "coronet/tls/detail/tls_engine.hpp"
+#include "coronet/tls/detail/tls_operations.hpp"
 
 namespace coronet {
 
@@ -43,95 +44,125 @@ struct tls_peer {
   bool resumed = false;
 };
 
+/// A TLS connection over TCP (see the file comment). Like an Asio stream: one read and one write
+/// may be in progress at once; the handshake and async_close_notify run alone.
 class tls_stream {
  public:
   using socket_type = asio::ip::tcp::socket;
-  using ssl_stream_type = asio::ssl::stream<socket_type>;
   using executor_type = socket_type::executor_type;
   using endpoint_type = asio::ip::tcp::endpoint;
 
   /// Wraps a connected socket; `context` stays alive as long as the stream (a reload makes a
   /// new context for later connections, never for this one).
   tls_stream(socket_type socket, std::shared_ptr<void> context_owner, asio::ssl::context& context)
-      : context_owner_{std::move(context_owner)}, stream_{std::move(socket), context} {}
+      : context_owner_{std::move(context_owner)},
+        engine_{std::make_unique<detail::tls_engine>(std::move(socket), context.native_handle())} {}
 
   tls_stream(tls_stream&&) noexcept = default;
   tls_stream& operator=(tls_stream&&) noexcept = default;
 
-  executor_type get_executor() { return stream_.get_executor(); }
+  executor_type get_executor() { return engine_->socket().get_executor(); }
 
-  /// Reads decrypted bytes. The end of the stream is asio::error::eof whether the peer sent
-  /// close_notify or just closed TCP (then truncated() is true).
+  /// Reads decrypted bytes: as many whole records as have arrived, up to the buffers' size. The
+  /// end of the stream is asio::error::eof whether the peer sent close_notify or just closed TCP
+  /// (then truncated() is true). Cancellable (terminal cancellation) while it waits.
   template <typename Buffers, typename Token>
   auto async_read_some(const Buffers& buffers, Token&& token) {
-    return asio::async_initiate<Token, void(std::error_code, std::size_t)>(
-        [this](auto handler, const Buffers& into) {
-          const auto slot = asio::get_associated_cancellation_slot(handler);
-          const auto executor = asio::get_associated_executor(handler, get_executor());
-          stream_.async_read_some(
-              into, asio::bind_cancellation_slot(
-                        slot, asio::bind_executor(
-                                  executor, [this, handler = std::move(handler)](
-                                                std::error_code error, std::size_t count) mutable {
-                                    if (error == asio::ssl::error::stream_truncated) {
-                                      truncated_ = true;
-                                      error = asio::error::eof;
-                                    }
-                                    std::move(handler)(error, count);
-                                  })));
-        },
-        token, buffers);
+    using step = detail::tls_read_step<Buffers>;
+    return asio::async_compose<Token, void(std::error_code, std::size_t)>(
+        detail::tls_operation<step>{engine_.get(), detail::tls_engine::read_side, step{buffers}},
+        token, engine_->socket());
   }
 
-  /// Encrypts and writes bytes.
+  /// Takes the ciphertext that has arrived without waiting; whether a read may complete now
+  /// (decrypted bytes, ciphertext, the end of the stream or an error to report).
+  bool poll_input() { return engine_->poll_input(); }
+
+  /// Waits until the socket is readable, holding no buffer (cancellable).
+  template <typename Token>
+  auto async_wait_readable(Token&& token) {
+    return engine_->socket().async_wait(asio::socket_base::wait_read, std::forward<Token>(token));
+  }
+
+  /// Encrypts up to 64 KiB of the buffer sequence (whole records, small buffers gathered into
+  /// one) and writes the ciphertext with one socket write; completes with the plaintext count.
   template <typename Buffers, typename Token>
   auto async_write_some(const Buffers& buffers, Token&& token) {
-    return stream_.async_write_some(buffers, std::forward<Token>(token));
+    using step = detail::tls_write_step<Buffers>;
+    return asio::async_compose<Token, void(std::error_code, std::size_t)>(
+        detail::tls_operation<step>{engine_.get(), detail::tls_engine::write_side, step{buffers}},
+        token, engine_->socket());
   }
 
   /// The handshake (server or client side).
   template <typename Token>
   auto async_handshake(asio::ssl::stream_base::handshake_type role, Token&& token) {
-    return stream_.async_handshake(role, std::forward<Token>(token));
+    engine_->set_server(role == asio::ssl::stream_base::server);
+    return asio::async_compose<Token, void(std::error_code)>(
+        detail::tls_operation<detail::tls_handshake_step>{
+            engine_.get(), detail::tls_engine::read_side, detail::tls_handshake_step{}},
+        token, engine_->socket());
   }
 
-  /// Sends close_notify and waits for the peer's. Asio's shutdown waits for the peer without a
-  /// limit: the caller bounds it (framed_connection::close_gracefully closes at its deadline).
-  /// Never call it while a read is in progress.
+  /// Sends close_notify and waits for the peer's (dropping what it still sends). It waits for
+  /// the peer without a limit: the caller bounds it (framed_connection::close_gracefully closes
+  /// at its deadline). Never call it while a read or a write is in progress.
   template <typename Token>
   auto async_close_notify(Token&& token) {
-    return stream_.async_shutdown(std::forward<Token>(token));
+    return asio::async_compose<Token, void(std::error_code)>(
+        detail::tls_operation<detail::tls_close_notify_step>{
+            engine_.get(), detail::tls_engine::read_side, detail::tls_close_notify_step{}},
+        token, engine_->socket());
   }
 
   /// TLS's half-close: sends close_notify without waiting for the peer's, so the peer reads the
   /// end of the stream after our last bytes while reading goes on here until its own
-  /// close_notify. Call it when no write is in progress (after a flush); a read may be.
+  /// close_notify. A write-side operation: after a write in flight, never beside one of
+  /// yours; a read may be in progress.
+  template <typename Token>
+  auto async_send_close_notify(Token&& token) {
+    return asio::async_compose<Token, void(std::error_code)>(
+        detail::tls_operation<detail::tls_close_notify_step>{
+            engine_.get(), detail::tls_engine::write_side,
+            detail::tls_close_notify_step{{}, /*wait_for_peer=*/false}},
+        token, engine_->socket());
+  }
+
+  /// async_send_close_notify for a coroutine: returns the error (none once it is sent).
   asio::awaitable<std::error_code> send_close_notify();
 
   /// Closes the TCP socket at once (pending operations end with operation_aborted).
-  void close(std::error_code& error) { stream_.lowest_layer().close(error); }
+  void close(std::error_code& error) {
+    if (engine_) engine_->close(error);
+  }
 
   /// The peer ended TCP without close_notify: what it sent last may be cut short.
-  bool truncated() const noexcept { return truncated_; }
+  bool truncated() const noexcept { return engine_->truncated(); }
 
   endpoint_type remote_endpoint(std::error_code& error) const {
-    return stream_.lowest_layer().remote_endpoint(error);
+    return engine_->socket().remote_endpoint(error);
   }
   endpoint_type local_endpoint(std::error_code& error) const {
-    return stream_.lowest_layer().local_endpoint(error);
+    return engine_->socket().local_endpoint(error);
   }
 
   /// The peer's certificate, version, ALPN and SNI (after the handshake).
   tls_peer peer() const;
 
-  /// The underlying Asio stream and its socket, for what this class does not cover.
-  ssl_stream_type& ssl_stream() noexcept { return stream_; }
-  socket_type& socket() noexcept { return stream_.next_layer(); }
+  /// Heap bytes this stream's ciphertext buffers hold now: 0 while the connection is idle
+  /// (OpenSSL's own record buffers are released too: SSL_MODE_RELEASE_BUFFERS).
+  std::size_t buffer_capacity() const noexcept { return engine_->buffer_capacity(); }
+  /// Ciphertext received and not yet decrypted, plus ciphertext not yet sent.
+  std::size_t buffered_bytes() const noexcept { return engine_->buffered_bytes(); }
+
+  /// OpenSSL's SSL object, for what this class does not cover (host name checks, session data).
+  ssl_st* native_handle() const noexcept { return engine_->native_handle(); }
+  /// The TCP socket under the TLS (socket options; never read or write it directly).
+  socket_type& socket() noexcept { return engine_->socket(); }
 
  private:
   std::shared_ptr<void> context_owner_;
-  ssl_stream_type stream_;
-  bool truncated_ = false;
+  std::unique_ptr<detail::tls_engine> engine_;
 };
 
 }  // namespace coronet

@@ -38,6 +38,7 @@
 #include "coronet/stream/detail/file_transfer.hpp"
 #include "coronet/stream/detail/read_buffer.hpp"
 #include "coronet/stream/detail/send_queue.hpp"
+#include "coronet/stream/stream_concepts.hpp"
 #include "coronet/stream/stream_traits.hpp"
 
 namespace coronet::detail {
@@ -198,11 +199,40 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
     if (error) {
       if (!closed_) fail(error);
       if (failure_) error = failure_;
+    } else if (send_ended() && is_open()) {
+      if constexpr (half_closing_stream<Stream>) send_end_message();
     } else if (queue_.has_pending() && is_open()) {
       start_send();
     }
     wake_waiters();
     co_return error;
+  }
+
+  // ---- ending the sending side with the stream's own message (TLS's close_notify) ------------
+
+  /// Whether write() must refuse: the sending side was ended (shutdown(send) over TLS).
+  bool send_ended() const noexcept {
+    if constexpr (half_closing_stream<Stream>) {
+      return send_end_ != send_end::open;
+    } else {
+      return false;
+    }
+  }
+
+  /// Ends the sending side with the stream's end message, right after the batch in flight (a
+  /// batch cannot be cut inside a TLS record); bytes queued behind it are discarded, as a
+  /// socket's shutdown(send) discards them, and later writes are refused. Returns at once:
+  /// wait_until_send_ended() waits for the message to be sent.
+  void end_sending() requires half_closing_stream<Stream> {
+    if (send_end_ != send_end::open || !is_open()) return;
+    send_end_ = send_end::requested;
+    if (!writing_) send_end_message();
+  }
+
+  /// Waits until end_sending()'s message has been handed to the socket (or the connection
+  /// failed: returns why).
+  asio::awaitable<std::error_code> wait_until_send_ended() requires half_closing_stream<Stream> {
+    return wait_until([this] { return send_end_ == send_end::sent; });
   }
 
   // ---- closing -------------------------------------------------------------------------------
@@ -301,6 +331,20 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   asio::awaitable<std::error_code> read_through_asio() {
     asio::cancellation_state caller = co_await asio::this_coro::cancellation_state;
     forward_cancellation(caller.slot());
+    if constexpr (readiness_stream<Stream>) {
+      // Wait for the peer holding no read buffer, as a descriptor stream's read does.
+      if (!stream_.poll_input()) {
+        waiting_readable_ = true;
+        on_quiet();
+        auto [wait_error] = co_await stream_.async_wait_readable(
+            asio::bind_cancellation_slot(read_cancel_.slot(), tuple_awaitable));
+        waiting_readable_ = false;
+        if (wait_error) {
+          if (caller.slot().is_connected()) caller.slot().clear();
+          co_return end_read(wait_error, 0);
+        }
+      }
+    }
     auto [error, count] = co_await stream_.async_read_some(
         read_space(), asio::bind_cancellation_slot(read_cancel_.slot(), tuple_awaitable));
     if (caller.slot().is_connected()) caller.slot().clear();
@@ -462,6 +506,8 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
     queue_.end_batch(options_.send_queue_limit);
     if (error) {
       if (!closed_) fail(error);  // After close(), an aborted write is expected, not a failure.
+    } else if (send_ended() && is_open()) {
+      if constexpr (half_closing_stream<Stream>) send_end_message();
     } else if (queue_.has_pending() && is_open()) {
       start_send();
     } else if (waiting_readable_) {
@@ -469,6 +515,21 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
       on_quiet();  // Sent everything and waiting for the peer.
     }
     wake_waiters();
+  }
+
+  // The end message takes the writer's role, as a batch does (bounded by the write timeout).
+  void send_end_message() requires half_closing_stream<Stream> {
+    if (send_end_ != send_end::requested) return;
+    queue_.discard_pending();
+    writing_ = true;
+    begin_write_deadline();
+    stream_.async_send_close_notify([self = this->shared_from_this()](std::error_code error) {
+      self->writing_ = false;
+      self->write_deadline_ = clock::time_point::max();
+      self->send_end_ = send_end::sent;
+      if (error && !self->closed_) self->fail(error);
+      self->wake_waiters();
+    });
   }
 
   // The watchdog is this connection's place in its context's deadline_service. Deadlines
@@ -556,7 +617,8 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   // Legal combinations (anything not listed cannot happen):
   // - closed_ is final: once set, reading_/writing_ only go back to false as the aborted
   //   operations complete, and nothing sets them again (begin_read and commit_queued check).
-  // - waiting_readable_ implies reading_ (a read waits for readability, holding no buffer);
+  // - waiting_readable_ implies reading_ (a read waits for readability, holding no buffer: a
+  //   descriptor stream's, or a readiness_stream's through async_wait_readable);
   //   reading_ without it means a read is in progress or it is giving the others a turn.
   // - read_timed_out_ implies reading_ until that read completes; the next begin_read clears it.
   // - writing_ means one batch (or a send_file) is in flight; with closed_ it is completing.
@@ -571,6 +633,14 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   bool end_of_stream_ = false;       // A read saw the end of the stream.
   std::uint8_t reads_in_a_row_ = 0;  // Straight from the socket, since the last turn given.
   close_reason ended_by_ = close_reason::none;
+  // Only for streams with an end message of their own (TLS), so a socket's state stays as it
+  // was: open -> requested (end_sending: the message waits for the batch in flight; writing_
+  // may be set) -> sent (final; set when the message's write completes, whatever its result).
+  // requested and sent refuse new writes.
+  enum class send_end : std::uint8_t { open, requested, sent };
+  struct no_send_end {};
+  [[no_unique_address]] std::conditional_t<half_closing_stream<Stream>, send_end, no_send_end>
+      send_end_{};
 };
 
 }  // namespace coronet::detail

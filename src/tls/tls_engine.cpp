@@ -1,0 +1,356 @@
+// coronet's TLS record engine: the SSL object, the BIO that feeds it from our ciphertext buffers,
+// and the bounded buffers themselves (see tls_engine.hpp for who drives the socket).
+#include "coronet/tls/detail/tls_engine.hpp"
+
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+#include <asio/error.hpp>
+#include <asio/ssl/error.hpp>
+
+namespace coronet::detail {
+
+// The BIO's callbacks reach the engine's buffers through this.
+struct tls_bio_access {
+  static tls_engine& of(BIO* bio) { return *static_cast<tls_engine*>(BIO_get_data(bio)); }
+
+  static int read(BIO* bio, char* into, std::size_t size, std::size_t* read) {
+    BIO_clear_retry_flags(bio);
+    *read = of(bio).take_input(into, size);
+    if (*read > 0) return 1;
+    BIO_set_retry_read(bio);  // Nothing yet (or the peer ended TCP: the operation sees that).
+    return 0;
+  }
+
+  static int write(BIO* bio, const char* bytes, std::size_t size, std::size_t* written) {
+    BIO_clear_retry_flags(bio);
+    if (of(bio).append_output(bytes, size)) {
+      *written = size;
+      return 1;
+    }
+    *written = 0;
+    BIO_set_retry_write(bio);  // No room until the socket takes what is buffered.
+    return 0;
+  }
+
+  static long control(BIO* bio, int command, long, void*) {
+    tls_engine& engine = of(bio);
+    switch (command) {
+      case BIO_CTRL_FLUSH:
+        return 1;  // The operations flush output() themselves.
+      case BIO_CTRL_PENDING:
+        return static_cast<long>(engine.input_end_ - engine.input_begin_);
+      case BIO_CTRL_WPENDING:
+        return static_cast<long>(engine.output_end_ - engine.output_begin_);
+      default:
+        return 0;
+    }
+  }
+
+  static int create(BIO* bio) {
+    BIO_set_init(bio, 1);
+    return 1;
+  }
+
+  static BIO_METHOD* method() {
+    static BIO_METHOD* const made = [] {
+      BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "coronet tls");
+      BIO_meth_set_read_ex(m, read);
+      BIO_meth_set_write_ex(m, write);
+      BIO_meth_set_ctrl(m, control);
+      BIO_meth_set_create(m, create);
+      return m;
+    }();
+    return made;
+  }
+};
+
+namespace {
+
+// Plaintext gathered from small buffers into one record at a time.
+constexpr std::size_t record_plaintext = 16 * 1024;
+// Room reserved per record for its header, padding and tag (TLS 1.3 AEAD needs 22 bytes; TLS
+// 1.2 CBC with SHA-384 up to 69).
+constexpr std::size_t record_overhead = 96;
+
+std::error_code ssl_error(unsigned long code) {
+  return {static_cast<int>(code), asio::error::get_ssl_category()};
+}
+
+}  // namespace
+
+tls_engine::tls_engine(socket_type socket, ssl_ctx_st* context) : socket_{std::move(socket)} {
+  ERR_clear_error();
+  ssl_ = SSL_new(context);
+  BIO* bio = ssl_ != nullptr ? BIO_new(tls_bio_access::method()) : nullptr;
+  if (bio == nullptr) {
+    const std::error_code error = ssl_error(ERR_get_error());
+    SSL_free(ssl_);
+    throw std::system_error(error, "cannot make a TLS session");
+  }
+  BIO_set_data(bio, this);
+  SSL_set_bio(ssl_, bio, bio);  // One reference, owned by the SSL object from here.
+  // Partial writes and a moving buffer: a write gathers small buffers into a record of its own
+  // copy, and retries continue from where the socket stopped. Buffers released while idle.
+  SSL_set_mode(ssl_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
+                         SSL_MODE_RELEASE_BUFFERS);
+  // Take whole records from our buffer in one BIO call rather than header and body apart.
+  SSL_set_read_ahead(ssl_, 1);
+  std::error_code ignored;
+  socket_.non_blocking(true, ignored);  // read_now never waits; Asio's async operations still do.
+}
+
+tls_engine::~tls_engine() {
+  SSL_free(ssl_);
+}
+
+void tls_engine::set_server(bool server) {
+  if (server) {
+    SSL_set_accept_state(ssl_);
+  } else {
+    SSL_set_connect_state(ssl_);
+  }
+}
+
+tls_step tls_engine::result_of(int returned, std::size_t count) {
+  switch (SSL_get_error(ssl_, returned)) {
+    case SSL_ERROR_WANT_READ:
+      return {tls_want::input, count, {}};
+    case SSL_ERROR_WANT_WRITE:
+      return {tls_want::output, count, {}};
+    case SSL_ERROR_ZERO_RETURN:
+      return {tls_want::closed, count, {}};
+    case SSL_ERROR_SYSCALL: {
+      // Our BIO never fails with errno; an empty queue means the stream ended.
+      const unsigned long code = ERR_get_error();
+      if (code != 0) return {tls_want::failed, count, ssl_error(code)};
+      return {tls_want::failed, count, asio::ssl::error::stream_truncated};
+    }
+    default: {
+      const unsigned long code = ERR_get_error();
+      return {tls_want::failed, count,
+              code != 0 ? ssl_error(code) : make_error_code(asio::error::no_recovery)};
+    }
+  }
+}
+
+tls_step tls_engine::handshake() {
+  ERR_clear_error();
+  const int returned = SSL_do_handshake(ssl_);
+  if (returned == 1) return {};
+  return result_of(returned, 0);
+}
+
+tls_step tls_engine::read(const asio::mutable_buffer* into, std::size_t count) {
+  std::size_t total = 0;
+  for (std::size_t i = 0; i < count; ++i) {
+    auto* at = static_cast<char*>(into[i].data());
+    std::size_t left = into[i].size();
+    while (left > 0) {
+      ERR_clear_error();
+      std::size_t got = 0;
+      const int returned = SSL_read_ex(ssl_, at, left, &got);
+      if (returned == 1) {
+        total += got;
+        at += got;
+        left -= got;
+        continue;
+      }
+      tls_step step = result_of(returned, total);
+      // The end (close_notify) or a failure: the next read reports it without the socket.
+      if (step.want == tls_want::closed || step.want == tls_want::failed) input_ended_ = true;
+      // What was read is returned first; the cause comes again with the next read.
+      if (total > 0) return {tls_want::nothing, total, {}};
+      return step;
+    }
+  }
+  return {tls_want::nothing, total, {}};
+}
+
+tls_step tls_engine::write(const asio::const_buffer* from, std::size_t count) {
+  std::size_t wanted = 0;
+  for (std::size_t i = 0; i < count; ++i)
+    wanted += from[i].size();
+  wanted = std::min(wanted, max_plaintext_per_write);
+  // Room for all of it at once: one allocation, never regrown record by record.
+  const std::size_t records = wanted / record_plaintext + 1;
+  if (!writer_busy_ &&
+      output_capacity_ < (output_end_ - output_begin_) + wanted + records * record_overhead) {
+    append_output(nullptr, wanted + records * record_overhead);  // Grows, appends nothing.
+  }
+  char staging[record_plaintext];
+  std::size_t total = 0;
+  std::size_t index = 0;
+  std::size_t offset = 0;  // Into from[index].
+  while (total < wanted) {
+    while (index < count && offset == from[index].size())
+      ++index, offset = 0;
+    const char* chunk = static_cast<const char*>(from[index].data()) + offset;
+    std::size_t size = std::min(from[index].size() - offset, wanted - total);
+    const std::size_t target = std::min(record_plaintext, wanted - total);
+    if (size < target) {
+      // Gather this and the following small buffers into one record.
+      std::size_t gathered = 0;
+      std::size_t i = index;
+      std::size_t o = offset;
+      while (gathered < target && i < count) {
+        const std::size_t take = std::min(from[i].size() - o, target - gathered);
+        if (take > 0)
+          std::memcpy(staging + gathered, static_cast<const char*>(from[i].data()) + o, take);
+        gathered += take;
+        o += take;
+        if (o == from[i].size()) ++i, o = 0;
+      }
+      chunk = staging;
+      size = gathered;
+    }
+    ERR_clear_error();
+    std::size_t written = 0;
+    const int returned = SSL_write_ex(ssl_, chunk, size, &written);
+    if (returned != 1) {
+      tls_step step = result_of(returned, total);
+      if (total > 0 && step.want != tls_want::failed) return {tls_want::nothing, total, {}};
+      return step;
+    }
+    total += written;
+    // Move past `written` bytes of the buffers.
+    for (std::size_t left = written; left > 0;) {
+      const std::size_t take = std::min(from[index].size() - offset, left);
+      left -= take;
+      offset += take;
+      if (offset == from[index].size() && left > 0) ++index, offset = 0;
+    }
+  }
+  return {tls_want::nothing, total, {}};
+}
+
+tls_step tls_engine::send_close_notify() {
+  if (close_notify_sent_) return {};
+  ERR_clear_error();
+  const int returned = SSL_shutdown(ssl_);
+  if (returned >= 0) {  // 0: sent, the peer's not yet received; 1: both.
+    close_notify_sent_ = true;
+    return {};
+  }
+  return result_of(returned, 0);
+}
+
+tls_step tls_engine::discard_until_close_notify() {
+  char scratch[4096];
+  while (true) {
+    ERR_clear_error();
+    std::size_t got = 0;
+    const int returned = SSL_read_ex(ssl_, scratch, sizeof scratch, &got);
+    if (returned == 1) continue;
+    tls_step step = result_of(returned, 0);
+    if (step.want == tls_want::closed) return {};
+    return step;
+  }
+}
+
+bool tls_engine::received_close_notify() const noexcept {
+  return (SSL_get_shutdown(ssl_) & SSL_RECEIVED_SHUTDOWN) != 0;
+}
+
+bool tls_engine::has_buffered_input() const noexcept {
+  return input_end_ > input_begin_ || SSL_has_pending(ssl_) == 1;
+}
+
+std::size_t tls_engine::take_input(char* into, std::size_t size) {
+  const std::size_t count = std::min<std::size_t>(size, input_end_ - input_begin_);
+  if (count == 0) return 0;  // Possibly no buffer at all: no memcpy from null.
+  std::memcpy(into, input_.get() + input_begin_, count);
+  input_begin_ += static_cast<std::uint32_t>(count);
+  // SSL reads ahead: what it took is in its own record buffer, so ours can go at once (the next
+  // socket read takes a new one) and a connection that has decrypted everything holds none.
+  if (input_begin_ == input_end_) release_input();
+  return count;
+}
+
+void tls_engine::release_input() noexcept {
+  if (input_end_ == input_begin_) {
+    input_.reset();
+    input_capacity_ = input_begin_ = input_end_ = 0;
+  }
+}
+
+bool tls_engine::poll_input() {
+  if (has_buffered_input() || input_ended_ || socket_eof_ || deferred_error_ || reader_busy_) {
+    return true;
+  }
+  const std::error_code error = read_now();
+  if (error == asio::error::would_block) return false;
+  if (error && error != asio::error::eof) deferred_error_ = error;
+  return true;
+}
+
+std::error_code tls_engine::read_now() {
+  if (closed_) return asio::error::operation_aborted;
+  if (deferred_error_) return std::exchange(deferred_error_, {});
+  if (input_capacity_ == 0) {
+    input_.reset(new char[input_chunk]);
+    input_capacity_ = static_cast<std::uint32_t>(input_chunk);
+  } else if (input_begin_ > 0) {
+    std::memmove(input_.get(), input_.get() + input_begin_, input_end_ - input_begin_);
+    input_end_ -= input_begin_;
+    input_begin_ = 0;
+  }
+  if (input_end_ == input_capacity_) return {};  // Full: SSL takes some first.
+  std::error_code error;
+  const std::size_t count = socket_.read_some(
+      asio::buffer(input_.get() + input_end_, input_capacity_ - input_end_), error);
+  if (count > 0) {
+    input_end_ += static_cast<std::uint32_t>(count);
+    return {};
+  }
+  if (error == asio::error::eof) socket_eof_ = true;
+  release_input();  // Nothing came: wait without a buffer.
+  return error ? error : make_error_code(asio::error::would_block);
+}
+
+bool tls_engine::append_output(const char* bytes, std::size_t size) {
+  const std::size_t used = output_end_ - output_begin_;
+  if (output_end_ + size > output_capacity_) {
+    // Bytes in flight must not move: without the writer's role, compact or grow; with it, only
+    // what fits behind them goes in.
+    if (writer_busy_ || used + size > max_output) return false;
+    const std::size_t capacity = std::min(max_output, std::max(used + size, std::size_t{4096}));
+    if (capacity > output_capacity_) {
+      std::unique_ptr<char[]> grown{new char[capacity]};
+      if (used > 0) std::memcpy(grown.get(), output_.get() + output_begin_, used);
+      output_ = std::move(grown);
+      output_capacity_ = static_cast<std::uint32_t>(capacity);
+    } else {
+      std::memmove(output_.get(), output_.get() + output_begin_, used);
+    }
+    output_begin_ = 0;
+    output_end_ = static_cast<std::uint32_t>(used);
+  }
+  if (bytes != nullptr && size > 0) {
+    std::memcpy(output_.get() + output_end_, bytes, size);
+    output_end_ += static_cast<std::uint32_t>(size);
+  }
+  return true;
+}
+
+void tls_engine::end_writing(std::size_t count) {
+  writer_busy_ = false;
+  output_begin_ += static_cast<std::uint32_t>(count);
+  if (output_begin_ == output_end_) {
+    output_.reset();  // Drained: an idle connection holds no output buffer.
+    output_capacity_ = output_begin_ = output_end_ = 0;
+  }
+  resume_parked();
+}
+
+void tls_engine::close(std::error_code& error) {
+  closed_ = true;
+  socket_.close(error);
+}
+
+}  // namespace coronet::detail
