@@ -56,12 +56,15 @@ class tls_stream {
   /// new context for later connections, never for this one).
   tls_stream(socket_type socket, std::shared_ptr<void> context_owner, asio::ssl::context& context)
       : context_owner_{std::move(context_owner)},
+        executor_{socket.get_executor()},
         engine_{std::make_unique<detail::tls_engine>(std::move(socket), context.native_handle())} {}
 
   tls_stream(tls_stream&&) noexcept = default;
   tls_stream& operator=(tls_stream&&) noexcept = default;
 
-  executor_type get_executor() { return engine_->socket().get_executor(); }
+  /// The socket's executor; a moved-from stream keeps it (as a moved-from socket does), so a
+  /// connection whose stream was handed over can still finish its own work on it.
+  executor_type get_executor() { return executor_; }
 
   /// Reads decrypted bytes: as many whole records as have arrived, up to the buffers' size. The
   /// end of the stream is asio::error::eof whether the peer sent close_notify or just closed TCP
@@ -137,12 +140,15 @@ class tls_stream {
   }
 
   /// The peer ended TCP without close_notify: what it sent last may be cut short.
-  bool truncated() const noexcept { return engine_->truncated(); }
+  bool truncated() const noexcept { return engine_ && engine_->truncated(); }
 
+  /// The addresses (a moved-from stream: asio::error::bad_descriptor).
   endpoint_type remote_endpoint(std::error_code& error) const {
+    if (!engine_) return moved_from(error);
     return engine_->socket().remote_endpoint(error);
   }
   endpoint_type local_endpoint(std::error_code& error) const {
+    if (!engine_) return moved_from(error);
     return engine_->socket().local_endpoint(error);
   }
 
@@ -161,7 +167,13 @@ class tls_stream {
   socket_type& socket() noexcept { return engine_->socket(); }
 
  private:
+  static endpoint_type moved_from(std::error_code& error) {
+    error = asio::error::bad_descriptor;
+    return {};
+  }
+
   std::shared_ptr<void> context_owner_;
+  executor_type executor_;
   std::unique_ptr<detail::tls_engine> engine_;
 };
 
