@@ -399,6 +399,39 @@ def scenario_echo_threads_sum_into_one_series(scope):
     stop_server(server, scope)
 
 
+def scenario_echo_unix_socket_counts_exactly(scope):
+    path = os.path.join(scope.temp_dir(), "echo.sock")
+    server, address, metrics = start_with_metrics(scope, "echo_server", "--unix", path)
+    connections, lines = 3, 4
+    clients = [LineClient(scope, address) for _ in range(connections)]
+    payload = 0
+    for number, client in enumerate(clients):
+        for i in range(lines):
+            text = "unix %d line %d" % (number, i)
+            client.send_line(text)
+            client.expect_line(text)
+            payload += len(text) + 1
+    clients[0].send_line(b"not \xc3 UTF-8")
+    reply = clients[0].read_line()
+    check(reply.startswith(b"error: invalid UTF-8"), "invalid UTF-8 answered %r" % reply)
+    scrapes = Scrapes(metrics)
+    scrapes.wait_for({
+        **connection_metrics("echo_server", connections, connections, {}),
+        served("coronet_messages_received_total", "echo_server"): connections * lines,
+        # The error reply is a message sent too.
+        served("coronet_messages_sent_total", "echo_server"): connections * lines + 1,
+        served("coronet_decode_errors_total", "echo_server", kind="invalid_utf8"): 1,
+        served("coronet_decode_errors_total", "echo_server", kind="frame_too_long"): 0,
+        served("coronet_bytes_received_total", "echo_server"): payload + len(b"not \xc3 UTF-8\n"),
+        served("coronet_bytes_sent_total", "echo_server"): payload + len(reply) + 1,
+    })
+    for client in clients:
+        client.sock.close()
+    scrapes.wait_for(connection_metrics("echo_server", connections, 0,
+                                        {"peer_closed": connections}))
+    stop_server(server, scope)
+
+
 def scenario_echo_tls_handshakes_counted(scope):
     import ssl
     from tls_samples_support import make_pki
