@@ -519,7 +519,19 @@ def http_exchange(scope, metrics, request, timeout=WAIT):
     return (int(match.group(1)) if match else None), data, time.monotonic() - started
 
 
+def ensure_fd_limit(needed):
+    """Raises this process's fd limit (inherited by the servers it starts) to `needed`, within
+    the hard limit; skips when the hard limit is lower."""
+    import resource
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != resource.RLIM_INFINITY and soft < needed:
+        if hard != resource.RLIM_INFINITY and hard < needed:
+            raise Skipped("the fd limit (%d) is below the %d this scenario needs" % (hard, needed))
+        resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
+
+
 def scenario_metrics_endpoint_survives_hostile_clients(scope):
+    ensure_fd_limit(4096)  # 1,000 idle connections on both sides, well within it.
     server, address, metrics = start_with_metrics(scope, "echo_server",
                                                   "--max-connections", "100")
     scrapes = Scrapes(metrics)
