@@ -371,23 +371,47 @@ def scenario_chat_stats_interval_prints_summaries(scope):
 def scenario_echo_threads_sum_into_one_series(scope):
     server, address, metrics = start_with_metrics(scope, "echo_server", "--threads", "2",
                                                   "--max-connections", "100")
-    connections, lines = 24, 10  # 24 connections: all on one thread with odds 2^-23.
+    # 24 connections (all on one of the two servers with odds 2^-23), driven by 4 threads at
+    # once while the main thread scrapes: the totals are read while both servers write them.
+    connections, lines, groups = 24, 200, 4
     clients = [LineClient(scope, address) for _ in range(connections)]
-    payload = 0
-    for i in range(lines):
-        for number, client in enumerate(clients):
-            text = "connection %d line %d" % (number, i)
-            client.send_line(text)
-            payload += len(text) + 1
-        for number, client in enumerate(clients):
-            client.expect_line("connection %d line %d" % (number, i))
+    payload = [0] * groups
+    errors = []
+
+    def drive(group):
+        try:
+            mine = clients[group::groups]
+            for i in range(lines):
+                for client in mine:
+                    text = "connection %d line %d" % (client.port, i)
+                    client.send_line(text)
+                    payload[group] += len(text) + 1
+                for client in mine:
+                    client.expect_line("connection %d line %d" % (client.port, i))
+        except Exception as error:  # Reported by the main thread.
+            errors.append(error)
+
+    drivers = [threading.Thread(target=drive, args=(g,), daemon=True) for g in range(groups)]
+    for driver in drivers:
+        driver.start()
     scrapes = Scrapes(metrics)
+    key = m("coronet_messages_received_total", server="echo_server")
+    seen = []
+    while any(driver.is_alive() for driver in drivers) and len(seen) < 200:
+        seen.append(scrapes.values(validate=False).get(key))
+    for driver in drivers:
+        driver.join(timeout=WAIT)
+        check(not driver.is_alive(), "a client thread is still running")
+    check(not errors, "a client failed: %r" % errors[:1])
+    check(seen == sorted(seen) and all(v <= connections * lines for v in seen),
+          "messages_received went back or over the total while scraped: %r" % seen)
+    print("%d scrapes while the clients ran" % len(seen))
     scrapes.wait_for({
         **connection_metrics("echo_server", connections, connections, {}),
         served("coronet_messages_received_total", "echo_server"): connections * lines,
         served("coronet_messages_sent_total", "echo_server"): connections * lines,
-        served("coronet_bytes_received_total", "echo_server"): payload,
-        served("coronet_bytes_sent_total", "echo_server"): payload,
+        served("coronet_bytes_received_total", "echo_server"): sum(payload),
+        served("coronet_bytes_sent_total", "echo_server"): sum(payload),
     })
     for client in clients:
         client.sock.close()
