@@ -36,6 +36,9 @@ asio::awaitable<void> client(std::uint16_t port, std::atomic<int>& echoes, std::
     echoes.fetch_add(1);
   }
   co_await conn.write(std::string_view{"exit"});
+  // write() only queues: dropping the connection now would discard "exit" (the server would
+  // then count peer_closed). Send it, and wait for the server to end the session.
+  co_await conn.close_gracefully(5s);
   done.fetch_add(1);
 }
 
