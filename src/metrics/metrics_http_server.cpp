@@ -16,7 +16,7 @@ metrics_http_server::metrics_http_server(const asio::any_io_executor& executor,
       server_{executor, std::move(options)},
       own_metrics_{register_server(registry, server_.server())} {
   server_.get("/metrics", [&registry](const http_request&) {
-    return http_response::with_body(200, registry.write_text(), text_format_content_type);
+    return http_response::with_body(200, registry.write_text(), std::string{text_content_type});
   });
 }
 

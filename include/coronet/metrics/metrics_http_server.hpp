@@ -11,11 +11,9 @@
 #include "coronet/http/http_server.hpp"
 #include "coronet/http/http_server_options.hpp"
 #include "coronet/metrics/metrics_registry.hpp"
+#include "coronet/metrics/text_format.hpp"
 
 namespace coronet::metrics {
-
-/// The Content-Type of a Prometheus text exposition.
-inline constexpr const char* text_format_content_type = "text/plain; version=0.0.4; charset=utf-8";
 
 /// http_server_options for a metrics endpoint: the name "metrics", HTTP's defaults otherwise
 /// (127.0.0.1, a free port, 1,024 connections, 15 s keep-alive idle, 10 s per request).
