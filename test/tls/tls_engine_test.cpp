@@ -202,7 +202,8 @@ TEST_CASE("an idle TLS connection holds no ciphertext buffers on either side") {
                                               quick_connect());
     // Several records each way, over the read buffer's first size.
     const std::string line(2000, 'x');
-    for (int i = 0; i < 40; ++i) conn.try_write(line);
+    for (int i = 0; i < 40; ++i)
+      conn.try_write(line);
     for (int i = 0; i < 40; ++i) {
       auto echoed = co_await conn.read();
       REQUIRE(echoed);
