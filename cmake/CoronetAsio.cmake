@@ -19,3 +19,15 @@ target_compile_definitions(coronet_asio INTERFACE ASIO_DISABLE_STD_ALIGNED_ALLOC
 target_link_libraries(coronet_asio INTERFACE Threads::Threads)
 # Asio 1.22 does not detect clang's coroutine support with libstdc++ on its own.
 target_compile_definitions(coronet_asio INTERFACE $<$<CXX_COMPILER_ID:Clang>:ASIO_HAS_CO_AWAIT=1>)
+
+# Asio's io_uring backend for sockets and timers instead of epoll (Asio 1.22 makes io_uring the
+# default when epoll is disabled). Off by default: docs/performance.md ("io_uring") has the
+# measurements behind that choice. Every translation unit must agree, so it is a usage
+# requirement of coronet_asio, not a private definition.
+option(CORONET_IO_URING "Use Asio's io_uring backend instead of epoll (needs Debian's liburing-dev)" OFF)
+if(CORONET_IO_URING)
+  find_library(CORONET_URING_LIBRARY uring REQUIRED DOC "liburing (Debian's liburing-dev)")
+  target_compile_definitions(coronet_asio INTERFACE ASIO_HAS_IO_URING ASIO_DISABLE_EPOLL)
+  target_link_libraries(coronet_asio INTERFACE $<BUILD_INTERFACE:${CORONET_URING_LIBRARY}>
+                                               $<INSTALL_INTERFACE:uring>)
+endif()
