@@ -109,10 +109,6 @@ std::error_code redis_subscriber::unsubscribe(const std::vector<std::string>& ch
   return send("UNSUBSCRIBE", channels);
 }
 
-std::error_code redis_subscriber::punsubscribe(const std::vector<std::string>& patterns) {
-  return send("PUNSUBSCRIBE", patterns);
-}
-
 std::error_code redis_subscriber::sunsubscribe(const std::vector<std::string>& channels) {
   return send("SUNSUBSCRIBE", channels);
 }

@@ -73,8 +73,6 @@ class redis_subscriber {
   std::error_code ssubscribe(const std::vector<std::string>& channels);
   /// Sends UNSUBSCRIBE for `channels` (all of them when empty).
   std::error_code unsubscribe(const std::vector<std::string>& channels);
-  /// Sends PUNSUBSCRIBE for `patterns` (all of them when empty).
-  std::error_code punsubscribe(const std::vector<std::string>& patterns);
   /// Sends SUNSUBSCRIBE for shard `channels` (all of them when empty).
   std::error_code sunsubscribe(const std::vector<std::string>& channels);
   /// Sends PING; the answer comes from next() as pubsub_kind::pong with `payload` as payload
