@@ -16,6 +16,7 @@
 
 #include <asio/ip/tcp.hpp>
 #include <asio/local/stream_protocol.hpp>
+#include <asio/signal_set.hpp>
 #include <coronet/broadcast/redis_hub.hpp>
 #include <coronet/codec/line_codec.hpp>
 #include <coronet/endpoint/address.hpp>
@@ -143,6 +144,15 @@ void start_chat(Server& server, coronet::send_queue_policy policy,
         [hub](samples::chat_room<connection>* owned) { delete owned; });
     // Its counters under hub="chat_server" (the collector keeps them, not the hub).
     coronet::metrics::register_hub(chat.registry, *hub, "chat_server");
+    // The hub's connections and timers would keep the io_context running after the server
+    // stopped: the signals that stop the server stop the hub too (every signal_set registered
+    // for a signal is told; cleared after one, as run_server does, so a second ends at once).
+    auto stop_signals = std::make_shared<asio::signal_set>(server.get_executor(), SIGINT, SIGTERM);
+    stop_signals->async_wait([hub, stop_signals](std::error_code error, int) {
+      std::error_code ignored;
+      stop_signals->clear(ignored);
+      if (!error) hub->stop();
+    });
     hub->start();  // Connects once the server runs, after "listening on".
   } else {
     room = std::make_shared<samples::chat_room<connection>>(policy);

@@ -322,7 +322,7 @@ def scenario_hub_metrics_count_lines_across_instances(scope):
 
 def scenario_unix_socket_redis(scope):
     """Two instances with --redis unix:PATH say 'backplane: connected to unix:PATH' and their
-    lines cross."""
+    lines cross; SIGTERM stops them (exit 0)."""
     path = os.path.join(scope.temp_dir(), "redis.sock")
     start_redis_unix(scope, path)
     instances = []
@@ -337,6 +337,13 @@ def scenario_unix_socket_redis(scope):
     b1.expect_line("[%s] from a" % a1.name)
     b1.send_line("from b")
     a1.expect_line("[%s] from b" % b1.name)
+    # SIGTERM stops an instance on the backplane too (its Redis links must not keep it alive).
+    for client in (a1, b1):
+        client.sock.close()  # Nothing for the server to drain.
+    for server, _ in instances:
+        server.signal(signal.SIGTERM)
+    for server, _ in instances:
+        server.expect_exit(0)
 
 
 def scenario_sharded_pubsub(scope):
