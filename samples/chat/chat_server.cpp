@@ -16,9 +16,11 @@
 
 #include <asio/ip/tcp.hpp>
 #include <asio/local/stream_protocol.hpp>
+#include <asio/signal_set.hpp>
 #include <coronet/broadcast/redis_hub.hpp>
 #include <coronet/codec/line_codec.hpp>
 #include <coronet/endpoint/address.hpp>
+#include <coronet/metrics/hub_collector.hpp>
 #include <coronet/metrics/metrics_registry.hpp>
 #include <coronet/stream/connection_options.hpp>
 
@@ -81,6 +83,7 @@ std::optional<backplane_settings> backplane_settings_from(const samples::command
   backplane_settings settings;
   settings.hub.redis.address = *address;
   settings.hub.redis.user = cli.text("--redis-user");
+  settings.hub.sharded = cli.has("--redis-sharded");
   settings.room = cli.text("--room");
   if (settings.room.empty()) throw samples::usage_error("--room: the name must not be empty");
   if (const std::string file = cli.text("--redis-password-file"); !file.empty()) {
@@ -104,11 +107,13 @@ std::optional<backplane_settings> backplane_settings_from(const samples::command
 
 // The chat's own metrics, in the registry beside the server's.
 struct chat_metrics {
-  explicit chat_metrics(coronet::metrics::metrics_registry& registry)
-      : members{registry.add_gauge("chat_members", "Members in the room on this server now.")},
+  explicit chat_metrics(coronet::metrics::metrics_registry& registry_in)
+      : registry{registry_in},
+        members{registry.add_gauge("chat_members", "Members in the room on this server now.")},
         relayed{registry.add_counter("chat_lines_relayed_total",
                                      "Lines relayed to the room (once per line, not per "
                                      "recipient).")} {}
+  coronet::metrics::metrics_registry& registry;  // The backplane's hub registers here.
   coronet::metrics::gauge& members;
   coronet::metrics::counter& relayed;
 };
@@ -137,6 +142,17 @@ void start_chat(Server& server, coronet::send_queue_policy policy,
     room = std::shared_ptr<samples::chat_room<connection>>(
         new samples::chat_room<connection>(policy, *hub, backplane->room),
         [hub](samples::chat_room<connection>* owned) { delete owned; });
+    // Its counters under hub="chat_server" (the collector keeps them, not the hub).
+    coronet::metrics::register_hub(chat.registry, *hub, "chat_server");
+    // The hub's connections and timers would keep the io_context running after the server
+    // stopped: the signals that stop the server stop the hub too (every signal_set registered
+    // for a signal is told; cleared after one, as run_server does, so a second ends at once).
+    auto stop_signals = std::make_shared<asio::signal_set>(server.get_executor(), SIGINT, SIGTERM);
+    stop_signals->async_wait([hub, stop_signals](std::error_code error, int) {
+      std::error_code ignored;
+      stop_signals->clear(ignored);
+      if (!error) hub->stop();
+    });
     hub->start();  // Connects once the server runs, after "listening on".
   } else {
     room = std::make_shared<samples::chat_room<connection>>(policy);
@@ -170,7 +186,10 @@ int main(int argc, char** argv) {
       .option("--room", "NAME", "lobby", "the room's name on the backplane")
       .option("--redis-password-file", "FILE", "",
               "AUTH with the password in FILE (its trailing newline ignored)")
-      .option("--redis-user", "NAME", "", "AUTH as this ACL user (with --redis-password-file)");
+      .option("--redis-user", "NAME", "", "AUTH as this ACL user (with --redis-password-file)")
+      .flag("--redis-sharded",
+            "sharded pub/sub (SSUBSCRIBE/SPUBLISH, Redis 7): every instance of the room must "
+            "use it");
   samples::add_stats_option(cli);
   return samples::run_main(cli, "chat_server", [&] {
     cli.parse(argc, argv);

@@ -8,15 +8,38 @@
 
 namespace coronet::broadcast {
 
+void hub_counters::count(std::string_view room, message_counter which, std::uint64_t n) {
+  add(totals_.*which, n);
+  add(counters_of(room).*which, n);
+}
+
+message_counters& hub_counters::counters_of(std::string_view room) {
+  if (const auto found = rooms_.find(room); found != rooms_.end()) return *found->second;
+  const std::string_view name = rooms_.size() < max_counted_rooms ? room : other_rooms;
+  if (const auto found = rooms_.find(name); found != rooms_.end()) return *found->second;
+  const std::lock_guard lock{rooms_mutex_};
+  return *rooms_.emplace(std::string{name}, std::make_unique<message_counters>()).first->second;
+}
+
+namespace {
+
+template <typename Stats>
+void read_messages(const message_counters& live, Stats& stats) {
+  constexpr auto relaxed = std::memory_order_relaxed;
+  stats.published = live.published.load(relaxed);
+  stats.received = live.received.load(relaxed);
+  stats.delivered = live.delivered.load(relaxed);
+  stats.dropped = live.dropped.load(relaxed);
+  stats.gaps = live.gaps.load(relaxed);
+  stats.duplicates = live.duplicates.load(relaxed);
+}
+
+}  // namespace
+
 hub_stats hub_counters::snapshot() const noexcept {
   constexpr auto relaxed = std::memory_order_relaxed;
   hub_stats stats;
-  stats.published = published.load(relaxed);
-  stats.received = received.load(relaxed);
-  stats.delivered = delivered.load(relaxed);
-  stats.dropped = dropped.load(relaxed);
-  stats.gaps = gaps.load(relaxed);
-  stats.duplicates = duplicates.load(relaxed);
+  read_messages(totals_, stats);
   stats.malformed = malformed.load(relaxed);
   stats.reconnects = reconnects.load(relaxed);
   stats.outage_ms = outage_ms.load(relaxed);
@@ -28,7 +51,20 @@ hub_stats hub_counters::snapshot() const noexcept {
   }
   stats.queue_depth = queue_depth.load(relaxed);
   stats.queue_bytes = queue_bytes.load(relaxed);
+  stats.connected = connected.load(relaxed);
   return stats;
+}
+
+std::vector<room_stats> hub_counters::room_snapshot() const {
+  std::vector<room_stats> out;
+  const std::lock_guard lock{rooms_mutex_};
+  out.reserve(rooms_.size());
+  for (const auto& [name, live] : rooms_) {
+    room_stats& stats = out.emplace_back();
+    stats.room = name;
+    read_messages(*live, stats);
+  }
+  return out;
 }
 
 member_id broadcast_hub::join(const std::string& room, member_delivery deliver) {
@@ -63,7 +99,7 @@ void broadcast_hub::leave(member_id member) {
 }
 
 void broadcast_hub::publish(const std::string& room, std::string_view message, member_id from) {
-  hub_counters::add(counters_.published);
+  counters_->count(room, &message_counters::published);
   deliver(room, message, from);
   forward(room, message);
 }
@@ -85,7 +121,7 @@ void broadcast_hub::deliver(const std::string& room, std::string_view message, m
     ++delivered;
   }
   --delivering_;
-  hub_counters::add(counters_.delivered, delivered);
+  if (delivered > 0) counters_->count(room, &message_counters::delivered, delivered);
   if (delivering_ == 0 && !departed_.empty()) erase_departed();
 }
 

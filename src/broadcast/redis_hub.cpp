@@ -63,6 +63,7 @@ struct redis_hub::state {
       : executor{std::move(executor_in)},
         options{std::move(options_in)},
         hub{owner},
+        live{owner->counters_},
         instance{detail::random_instance_id()},
         address{options.redis.address.to_string()},
         publisher_wake{executor},
@@ -70,8 +71,19 @@ struct redis_hub::state {
         subscriber_backoff{executor},
         health_timer{executor} {}
 
-  hub_counters& counters() { return hub->counters_; }
+  hub_counters& counters() { return *live; }
   std::string channel_of(const std::string& room) const { return options.channel_prefix + room; }
+  std::string_view room_of(const std::string& channel) const {
+    return std::string_view{channel}.substr(options.channel_prefix.size());
+  }
+
+  // SUBSCRIBE or, with options.sharded, SSUBSCRIBE (and their UNSUBSCRIBE).
+  std::error_code subscribe(const std::vector<std::string>& channels) {
+    return options.sharded ? subscriber->ssubscribe(channels) : subscriber->subscribe(channels);
+  }
+  std::error_code unsubscribe(const std::vector<std::string>& channels) {
+    return options.sharded ? subscriber->sunsubscribe(channels) : subscriber->unsubscribe(channels);
+  }
 
   void emit(backplane_state what, std::string reason) {
     if (options.on_status) options.on_status(backplane_status{what, address, std::move(reason)});
@@ -86,11 +98,13 @@ struct redis_hub::state {
       reported_problem = false;
       if (ever_connected) hub_counters::add(counters().reconnects);
       ever_connected = true;
+      counters().connected.store(true, std::memory_order_relaxed);
       end_outage();
       emit(backplane_state::connected, {});
     } else if (!up && reported_connected) {
       reported_connected = false;
       reported_problem = true;
+      counters().connected.store(false, std::memory_order_relaxed);
       begin_outage();
       emit(backplane_state::lost, reason);
     }
@@ -143,16 +157,19 @@ struct redis_hub::state {
   void enqueue(const std::string& room, std::string_view message) {
     const std::uint64_t sequence = ++room_sequence[room];
     std::string envelope = detail::wrap(instance, sequence, room, message);
-    if (envelope.size() > options.max_queued_bytes) {
-      hub_counters::add(counters().dropped);
+    // What the queue cannot hold, or the publisher's send queue cannot take with the PUBLISH
+    // framing (a few dozen bytes), could never be sent: dropped at once.
+    const std::size_t framed = envelope.size() + options.channel_prefix.size() + room.size() + 64;
+    if (envelope.size() > options.max_queued_bytes || framed > options.redis.send_queue_limit) {
+      counters().count(room, &message_counters::dropped);
       return;
     }
     queue_bytes += envelope.size();
     queue.push_back(queued{next_entry++, channel_of(room), std::move(envelope)});
     while (queue.size() > options.max_queued_messages || queue_bytes > options.max_queued_bytes) {
       queue_bytes -= queue.front().envelope.size();
+      counters().count(room_of(queue.front().channel), &message_counters::dropped);
       queue.pop_front();
-      hub_counters::add(counters().dropped);
     }
     publish_queue_changed();
     publisher_wake.notify_all();
@@ -173,13 +190,13 @@ struct redis_hub::state {
     if (last_seen.size() >= max_origins && !last_seen.contains(origin)) last_seen.clear();
     std::uint64_t& last = last_seen[origin];
     if (last != 0 && parsed->sequence <= last) {
-      hub_counters::add(counters().duplicates);
+      counters().count(parsed->room, &message_counters::duplicates);
       return;
     }
     if (last != 0 && parsed->sequence > last + 1)
-      hub_counters::add(counters().gaps, parsed->sequence - last - 1);
+      counters().count(parsed->room, &message_counters::gaps, parsed->sequence - last - 1);
     last = parsed->sequence;
-    hub_counters::add(counters().received);
+    counters().count(parsed->room, &message_counters::received);
     hub->deliver_remote(std::string{parsed->room}, parsed->payload);
   }
 
@@ -201,6 +218,7 @@ struct redis_hub::state {
   asio::any_io_executor executor;
   redis_hub_options options;
   redis_hub* hub;
+  std::shared_ptr<hub_counters> live;  // The hub's counters (a coroutine may outlive the hub).
   std::string instance;
   std::string address;
   bool stopping = false;
@@ -247,14 +265,25 @@ static asio::awaitable<std::string> drain_queue(hub_state s) {
       co_await s->publisher_wake.async_wait(tuple_awaitable);
       continue;
     }
-    const std::size_t count = std::min(s->queue.size(), s->options.publish_batch);
+    // A batch stays within half the send queue's bound, so that a batch of large messages is
+    // not refused (send_queue_full) and taken for a lost link; at least one entry.
+    const std::size_t byte_budget = s->options.redis.send_queue_limit / 2;
+    std::size_t count = 0;
+    for (std::size_t bytes = 0; count < std::min(s->queue.size(), s->options.publish_batch);
+         ++count) {
+      bytes += s->queue[count].envelope.size() + s->queue[count].channel.size();
+      if (count > 0 && bytes > byte_budget) break;
+    }
+    const char* verb = s->options.sharded ? "SPUBLISH" : "PUBLISH";
     std::vector<redis::redis_command> commands;
     std::vector<std::uint64_t> ids;
+    std::vector<std::string> rooms;
     commands.reserve(count);
     for (std::size_t i = 0; i < count; ++i) {
       const auto& entry = s->queue[i];
-      commands.emplace_back(std::vector<std::string>{"PUBLISH", entry.channel, entry.envelope});
+      commands.emplace_back(std::vector<std::string>{verb, entry.channel, entry.envelope});
       ids.push_back(entry.id);
+      rooms.emplace_back(s->room_of(entry.channel));
     }
     const std::vector<redis::redis_reply> replies =
         co_await s->publisher->pipeline(std::move(commands));
@@ -267,7 +296,7 @@ static asio::awaitable<std::string> drain_queue(hub_state s) {
         break;
       }
       // An error reply (a publication Redis refused) is not retried: it is dropped.
-      if (replies[i].value.is_error()) hub_counters::add(s->counters().dropped);
+      if (replies[i].value.is_error()) s->counters().count(rooms[i], &message_counters::dropped);
       confirmed = ids[i];
     }
     while (!s->queue.empty() && s->queue.front().id <= confirmed) {
@@ -280,23 +309,37 @@ static asio::awaitable<std::string> drain_queue(hub_state s) {
   co_return std::string{"connection closed"};
 }
 
-static asio::awaitable<void> publisher_loop(hub_state s) {
+// Connects a Client (the publisher's redis_client or the redis_subscriber), retrying with
+// capped exponential backoff until it succeeds; nullopt once the hub stops, or when
+// authentication fails (fatal: retrying cannot help).
+template <typename Client>
+static asio::awaitable<std::optional<Client>> connect_with_backoff(hub_state s,
+                                                                   asio::steady_timer& timer) {
   std::chrono::milliseconds backoff = s->options.initial_backoff;
   while (!s->stopping) {
-    auto connected = co_await redis::redis_client::connect(s->options.redis);
+    auto connected = co_await Client::connect(s->options.redis);
     if (s->stopping) break;
-    if (!connected) {
-      if (connected.error == redis::redis_errc::authentication_failed) {
-        s->fatal("authentication failed (" + connected.reason + ")");
-        break;
-      }
-      s->unreachable(connected.reason);
-      co_await s->sleep(s->publisher_backoff, backoff);
-      backoff = s->next_backoff(backoff);
-      continue;
+    if (connected) {
+      std::optional<Client> client{std::move(*connected.client)};
+      co_return client;
     }
-    backoff = s->options.initial_backoff;
-    s->publisher.emplace(std::move(*connected.client));
+    if (connected.error == redis::redis_errc::authentication_failed) {
+      s->fatal("authentication failed (" + connected.reason + ")");
+      break;
+    }
+    s->unreachable(connected.reason);
+    co_await s->sleep(timer, backoff);
+    backoff = s->next_backoff(backoff);
+  }
+  co_return std::nullopt;
+}
+
+static asio::awaitable<void> publisher_loop(hub_state s) {
+  while (!s->stopping) {
+    std::optional<redis::redis_client> client =
+        co_await connect_with_backoff<redis::redis_client>(s, s->publisher_backoff);
+    if (!client) break;
+    s->publisher.emplace(std::move(*client));
     std::weak_ptr<redis_hub::state> weak = s;
     s->publisher->on_close([weak](std::error_code) {
       if (auto alive = weak.lock()) alive->publisher_wake.notify_all();
@@ -317,7 +360,7 @@ static asio::awaitable<void> publisher_loop(hub_state s) {
     s->publisher.reset();
     s->publisher_up = false;
     s->update(reason);
-    co_await s->sleep(s->publisher_backoff, backoff);
+    co_await s->sleep(s->publisher_backoff, s->options.initial_backoff);
   }
 }
 
@@ -353,7 +396,7 @@ static asio::awaitable<std::string> serve_subscription(hub_state s) {
   for (const std::string& room : s->hub->rooms())
     channels.push_back(s->channel_of(room));
   if (!channels.empty()) {
-    if (const std::error_code error = s->subscriber->subscribe(channels)) co_return describe(error);
+    if (const std::error_code error = s->subscribe(channels)) co_return describe(error);
     s->unconfirmed.insert(channels.begin(), channels.end());
   }
   s->subscribed_at = std::chrono::steady_clock::now();
@@ -383,6 +426,7 @@ static asio::awaitable<std::string> serve_subscription(hub_state s) {
         s->unconfirmed.erase(next.event.channel);
         break;
       case redis::pubsub_kind::message:
+      case redis::pubsub_kind::smessage:
         s->receive(next.event.channel, next.event.payload);
         break;
       default:
@@ -392,28 +436,17 @@ static asio::awaitable<std::string> serve_subscription(hub_state s) {
 }
 
 static asio::awaitable<void> subscriber_loop(hub_state s) {
-  std::chrono::milliseconds backoff = s->options.initial_backoff;
   while (!s->stopping) {
-    auto connected = co_await redis::redis_subscriber::connect(s->options.redis);
-    if (s->stopping) break;
-    if (!connected) {
-      if (connected.error == redis::redis_errc::authentication_failed) {
-        s->fatal("authentication failed (" + connected.reason + ")");
-        break;
-      }
-      s->unreachable(connected.reason);
-      co_await s->sleep(s->subscriber_backoff, backoff);
-      backoff = s->next_backoff(backoff);
-      continue;
-    }
-    backoff = s->options.initial_backoff;
-    s->subscriber.emplace(std::move(*connected.client));
+    std::optional<redis::redis_subscriber> client =
+        co_await connect_with_backoff<redis::redis_subscriber>(s, s->subscriber_backoff);
+    if (!client) break;
+    s->subscriber.emplace(std::move(*client));
     const std::string reason = co_await serve_subscription(s);
     if (s->stopping) break;
     s->subscriber.reset();
     s->subscriber_up = false;
     s->update(reason);
-    co_await s->sleep(s->subscriber_backoff, backoff);
+    co_await s->sleep(s->subscriber_backoff, s->options.initial_backoff);
   }
 }
 
@@ -450,15 +483,14 @@ const std::string& redis_hub::instance_id() const noexcept {
 void redis_hub::room_opened(const std::string& room) {
   if (!state_->subscriber || !state_->subscriber->is_open()) return;
   const std::string channel = state_->channel_of(room);
-  if (!state_->subscriber->subscribe({channel}) && !state_->subscriber_up)
-    state_->unconfirmed.insert(channel);
+  if (!state_->subscribe({channel}) && !state_->subscriber_up) state_->unconfirmed.insert(channel);
 }
 
 void redis_hub::room_closed(const std::string& room) {
   if (!state_->subscriber || !state_->subscriber->is_open()) return;
   const std::string channel = state_->channel_of(room);
   state_->unconfirmed.erase(channel);
-  state_->subscriber->unsubscribe({channel});
+  state_->unsubscribe({channel});
 }
 
 void redis_hub::forward(const std::string& room, std::string_view message) {

@@ -109,6 +109,10 @@ std::error_code redis_subscriber::unsubscribe(const std::vector<std::string>& ch
   return send("UNSUBSCRIBE", channels);
 }
 
+std::error_code redis_subscriber::sunsubscribe(const std::vector<std::string>& channels) {
+  return send("SUNSUBSCRIBE", channels);
+}
+
 std::error_code redis_subscriber::ping(const std::string& payload) {
   const std::error_code error = send("PING", {payload});
   if (!error) ++pings_;

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "../support/async_test.hpp"
+#include "hub_test_support.hpp"
 #include "redis_server_process.hpp"
 
 using coronet::broadcast::backplane_state;
@@ -23,78 +24,15 @@ using coronet::broadcast::backplane_status;
 using coronet::broadcast::local_hub;
 using coronet::broadcast::redis_hub;
 using coronet::broadcast::redis_hub_options;
+using coronet_test::eventually;
+using coronet_test::from_sender;
+using coronet_test::hub_options;
+using coronet_test::inbox;
+using coronet_test::numbered;
 using coronet_test::redis_process;
 using coronet_test::run_async;
+using coronet_test::status_log;
 using namespace std::chrono_literals;
-
-namespace {
-
-// A member that keeps what it receives.
-struct inbox {
-  std::vector<std::string> lines;
-  coronet::broadcast::member_delivery delivery() {
-    return [this](std::string_view line) { lines.emplace_back(line); };
-  }
-};
-
-// Status reports of one hub (written on its executor, read by the test).
-struct status_log {
-  std::vector<backplane_status> reports;
-  std::chrono::steady_clock::time_point last_connected{};
-
-  std::function<void(const backplane_status&)> callback() {
-    return [this](const backplane_status& status) {
-      reports.push_back(status);
-      if (status.state == backplane_state::connected)
-        last_connected = std::chrono::steady_clock::now();
-    };
-  }
-  int count(backplane_state state) const {
-    int n = 0;
-    for (const auto& report : reports)
-      n += report.state == state ? 1 : 0;
-    return n;
-  }
-};
-
-redis_hub_options hub_options(std::uint16_t port, status_log& log) {
-  redis_hub_options options;
-  options.redis.address.host = "127.0.0.1";
-  options.redis.address.port = port;
-  options.redis.connect_timeout = 1s;
-  options.redis.command_timeout = 2s;
-  options.on_status = log.callback();
-  return options;
-}
-
-// Polls `condition` every 10 ms for at most `limit`; returns whether it became true.
-asio::awaitable<bool> eventually(std::function<bool()> condition,
-                                 std::chrono::milliseconds limit = 5s) {
-  const auto deadline = std::chrono::steady_clock::now() + limit;
-  while (!condition()) {
-    if (std::chrono::steady_clock::now() > deadline) co_return false;
-    co_await coronet_test::sleep_for(10ms);
-  }
-  co_return true;
-}
-
-std::vector<std::string> numbered(const std::string& prefix, int from, int to) {
-  std::vector<std::string> lines;
-  for (int i = from; i <= to; ++i)
-    lines.push_back(prefix + std::to_string(i));
-  return lines;
-}
-
-// The lines of `all` that start with `prefix`, in order.
-std::vector<std::string> from_sender(const std::vector<std::string>& all,
-                                     const std::string& prefix) {
-  std::vector<std::string> picked;
-  for (const std::string& line : all)
-    if (line.starts_with(prefix)) picked.push_back(line);
-  return picked;
-}
-
-}  // namespace
 
 TEST_CASE("local hub delivers to every member of the room but the sender and in order") {
   local_hub hub;

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -46,7 +47,13 @@ class broadcast_hub {
   /// Rooms with at least one local member.
   std::vector<std::string> rooms() const;
   /// The counters, read now (safe from any thread).
-  hub_stats counters() const noexcept { return counters_.snapshot(); }
+  hub_stats counters() const noexcept { return counters_->snapshot(); }
+  /// Each room's message counters, read now (safe from any thread).
+  std::vector<room_stats> room_counters() const { return counters_->room_snapshot(); }
+  /// The live counters, for a reader that may outlive the hub (a metrics collector).
+  std::shared_ptr<const hub_counters> shared_counters() const noexcept { return counters_; }
+  /// Whether this hub relays through a backplane (its backplane counters mean something).
+  virtual bool has_backplane() const noexcept { return false; }
 
  protected:
   /// A room got its first local member (a backplane subscribes to it).
@@ -61,7 +68,7 @@ class broadcast_hub {
   /// Delivers a message from another instance to every local member of `room`.
   void deliver_remote(const std::string& room, std::string_view message);
 
-  hub_counters counters_;
+  const std::shared_ptr<hub_counters> counters_ = std::make_shared<hub_counters>();
 
  private:
   void deliver(const std::string& room, std::string_view message, member_id except);

@@ -24,6 +24,12 @@ struct redis_hub_options {
   redis::redis_options redis;
   /// Channel of room R: channel_prefix + R. Default "coronet:room:".
   std::string channel_prefix = "coronet:room:";
+  /// Sharded pub/sub (Redis 7): SSUBSCRIBE and SPUBLISH instead of SUBSCRIBE and PUBLISH, also
+  /// when subscriptions are restored after a reconnection. Redis relays a shard channel only to
+  /// subscribers of the same kind, so every instance of one backplane must agree. Not
+  /// cluster-aware: the hub talks to the one node of `redis` (a standalone Redis 7 accepts the
+  /// sharded commands). Default off.
+  bool sharded = false;
   /// Publications kept while Redis is unreachable (then the oldest is dropped and counted).
   /// Default 10,000.
   std::size_t max_queued_messages = 10'000;
@@ -70,6 +76,8 @@ class redis_hub final : public broadcast_hub {
   bool connected() const noexcept;
   /// This hub's instance id (random, made at construction).
   const std::string& instance_id() const noexcept;
+  /// True: its backplane counters (received, reconnects, outage, queue, ...) mean something.
+  bool has_backplane() const noexcept override { return true; }
 
   struct state;  // The connections, queue and status (defined in the source file).
 

@@ -73,6 +73,8 @@ class redis_subscriber {
   std::error_code ssubscribe(const std::vector<std::string>& channels);
   /// Sends UNSUBSCRIBE for `channels` (all of them when empty).
   std::error_code unsubscribe(const std::vector<std::string>& channels);
+  /// Sends SUNSUBSCRIBE for shard `channels` (all of them when empty).
+  std::error_code sunsubscribe(const std::vector<std::string>& channels);
   /// Sends PING; the answer comes from next() as pubsub_kind::pong with `payload` as payload
   /// (also while nothing is subscribed, when Redis answers it as a plain command).
   std::error_code ping(const std::string& payload);

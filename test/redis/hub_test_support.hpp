@@ -1,0 +1,92 @@
+// Helpers of the broadcast hub tests: a member that keeps what it receives, a hub's status
+// reports, hub options for a test Redis, polling with a bound, numbered lines.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <asio/awaitable.hpp>
+#include <coronet/broadcast/backplane_status.hpp>
+#include <coronet/broadcast/broadcast_hub.hpp>
+#include <coronet/broadcast/redis_hub.hpp>
+
+#include "../support/async_test.hpp"
+
+namespace coronet_test {
+
+using coronet::broadcast::backplane_state;
+using coronet::broadcast::backplane_status;
+using coronet::broadcast::redis_hub_options;
+
+// A member that keeps what it receives.
+struct inbox {
+  std::vector<std::string> lines;
+  coronet::broadcast::member_delivery delivery() {
+    return [this](std::string_view line) { lines.emplace_back(line); };
+  }
+};
+
+// Status reports of one hub (written on its executor, read by the test).
+struct status_log {
+  std::vector<backplane_status> reports;
+  std::chrono::steady_clock::time_point last_connected{};
+
+  std::function<void(const backplane_status&)> callback() {
+    return [this](const backplane_status& status) {
+      reports.push_back(status);
+      if (status.state == backplane_state::connected)
+        last_connected = std::chrono::steady_clock::now();
+    };
+  }
+  int count(backplane_state state) const {
+    int n = 0;
+    for (const auto& report : reports)
+      n += report.state == state ? 1 : 0;
+    return n;
+  }
+};
+
+// Hub options for the test Redis on 127.0.0.1:port, short timeouts, reporting to `log`.
+inline redis_hub_options hub_options(std::uint16_t port, status_log& log) {
+  redis_hub_options options;
+  options.redis.address.host = "127.0.0.1";
+  options.redis.address.port = port;
+  options.redis.connect_timeout = std::chrono::seconds{1};
+  options.redis.command_timeout = std::chrono::seconds{2};
+  options.on_status = log.callback();
+  return options;
+}
+
+// Polls `condition` every 10 ms for at most `limit`; returns whether it became true.
+inline asio::awaitable<bool> eventually(std::function<bool()> condition,
+                                        std::chrono::milliseconds limit = std::chrono::seconds{5}) {
+  const auto deadline = std::chrono::steady_clock::now() + limit;
+  while (!condition()) {
+    if (std::chrono::steady_clock::now() > deadline) co_return false;
+    co_await sleep_for(std::chrono::milliseconds{10});
+  }
+  co_return true;
+}
+
+// prefix + from, ..., prefix + to.
+inline std::vector<std::string> numbered(const std::string& prefix, int from, int to) {
+  std::vector<std::string> lines;
+  for (int i = from; i <= to; ++i)
+    lines.push_back(prefix + std::to_string(i));
+  return lines;
+}
+
+// The lines of `all` that start with `prefix`, in order.
+inline std::vector<std::string> from_sender(const std::vector<std::string>& all,
+                                            const std::string& prefix) {
+  std::vector<std::string> picked;
+  for (const std::string& line : all)
+    if (line.starts_with(prefix)) picked.push_back(line);
+  return picked;
+}
+
+}  // namespace coronet_test
