@@ -181,6 +181,12 @@ def scenario_two_pages_and_a_tcp_client_chat_both_ways(scope):
     # The room is full (3 members): a third page is refused and shows why.
     carol = browser.open(url)
     carol.wait_for_item("error", "error: server full (3 connections)")
+    carol.wait_for(lambda: carol.status() == "room full, retrying…", "room full status")
+    # It keeps trying (each try refused again) but says so once.
+    time.sleep(2.5)
+    refusals = [text for kind, text in carol.items() if kind == "error"]
+    check(refusals == ["error: server full (3 connections)"], "refusals shown: %r" % refusals)
+    check(carol.status() == "room full, retrying…", "status %r" % carol.status())
 
     # Leaving is shown: the TCP client exits.
     tcp_name = tcp.name
