@@ -5,8 +5,7 @@
 // openssl s_client, Python's ssl module); SIGHUP then reloads the certificate. With --redis the
 // room spans every chat_server on that Redis (a backplane, coronet/broadcast/redis_hub.hpp).
 // With --web HOST:PORT it also serves the chat page and WebSocket into the same room
-// (chat_web.hpp);
-// --max-connections then counts members of both kinds.
+// (chat_web.hpp); --max-connections then counts members of both kinds.
 #include <atomic>
 #include <csignal>
 #include <cstdint>
@@ -183,9 +182,9 @@ void start_chat(Server& server, coronet::send_queue_policy policy,
     server.template serve<coronet::line_codec>(session);
     return;
   }
-  // The web port lives as long as the chat port's handler: the chat port's server, which run_server
-  // destroys before its io_context, releases it then (the web port's own handler must not own
-  // it: that would be a cycle).
+  // The web port lives as long as the chat port's handler: the chat port's server, which
+  // run_server destroys before its io_context, releases it then (the web port's own handler must
+  // not own it: that would be a cycle).
   std::shared_ptr<samples::chat_web> web =
       samples::chat_web::start(server.get_executor(), options, *web_settings, tls, session);
   server.template serve<coronet::line_codec>(
