@@ -5,6 +5,9 @@
 // TLS, a last line without its newline from a peer that ended TCP without close_notify never
 // reaches the room: read() reports errc::truncated_frame for it instead.) Given a broadcast hub,
 // the room is the hub's room of that name instead: a Redis hub spans several chat_servers.
+// Members of any kind share the room (chat_member.hpp): line clients and WebSocket clients (the
+// chat page), which also hear the room's events: "* you are NAME" when they join, then
+// "* NAME joined" and "* NAME left" for the others here (never a chat line: those start "[").
 #pragma once
 
 #include <cstddef>
@@ -22,13 +25,14 @@
 #include <coronet/metrics/counter.hpp>
 #include <coronet/metrics/gauge.hpp>
 #include <coronet/stream/connection_options.hpp>
-#include <coronet/stream/encoded_message.hpp>
+
+#include "chat_member.hpp"
 
 namespace samples {
 
-/// A chat room over any line-framed connection type (framed_connection<line_codec, Stream>).
-/// Not thread-safe: every member's session runs on the same executor (thread).
-template <typename Connection>
+/// A chat room whose members are line-framed connections (framed_connection<line_codec, Stream>)
+/// or WebSocket connections, in any mix. Not thread-safe: every member's session runs on the
+/// same executor (thread).
 class chat_room {
  public:
   /// `policy` must be the members' send_queue_policy: with `wait` a broadcast waits for room
@@ -54,7 +58,14 @@ class chat_room {
 
   /// Serves one member until it sends "exit", closes, fails, or its session is cancelled (the
   /// server stops). `name` labels its lines for the others. Does not throw for network events.
+  template <typename Connection>
   asio::awaitable<void> join(Connection& connection, std::string name) {
+    chat_member_of<Connection> member{connection};
+    co_await join_member(member, std::move(name));
+  }
+
+  /// join() for a member already wrapped (its connection must outlive the call).
+  asio::awaitable<void> join_member(chat_member& connection, std::string name) {
     // A cancelled session (server stop) must still leave the room properly: network events
     // come back as values, and the awaits below must not throw operation_aborted.
     co_await asio::this_coro::throw_if_cancelled(false);
@@ -72,30 +83,29 @@ class chat_room {
 
  private:
   struct member {
-    Connection* connection;
+    chat_member* connection;
     std::string name;
     std::size_t writers = 0;  // Broadcasts suspended in a write to this member.
     bool leaving = false;
   };
-  using member_iterator = typename std::list<member>::iterator;
-  using codec_type = typename Connection::codec_type;
+  using member_iterator = std::list<member>::iterator;
 
   // The session in a room of this process: every line written to every other member here.
-  asio::awaitable<void> join_local(Connection& connection, std::string name) {
+  asio::awaitable<void> join_local(chat_member& connection, std::string name) {
     const auto self = members_.insert(members_.end(), member{&connection, std::move(name)});
+    announce(self, "* " + self->name + " joined");
     while (true) {
       // A line that is too long or not UTF-8 is answered by the connection itself
       // ("error: invalid UTF-8 (reason)", decode_error_policy::reply) and never relayed.
       auto line = co_await connection.read();
       if (!line || *line == "exit") break;
-      // Framed once for every member (one UTF-8 check and copy, not one per recipient).
-      const coronet::encoded_message<codec_type> relayed{
-          connection.codec(), "[" + self->name + "] " + std::string{*line}};
-      if (!relayed) {
+      // Framed once per kind of member (one UTF-8 check and copy, not one per recipient).
+      const chat_line relayed{"[" + self->name + "] " + std::string{*line}};
+      if (const std::error_code error = connection.check(relayed)) {
         // A line the codec cannot frame again ("x\r", decoded from "x\r\r\n": a trailing '\r'
-        // would not survive the trip): say so to its sender rather than relay nothing.
-        const std::string reply = "error: " + relayed.error().message() + " (not relayed)";
-        co_await connection.write(reply);
+        // would not survive the trip; a WebSocket message with a newline in it): say so to its
+        // sender rather than relay nothing.
+        co_await connection.reply("error: " + error.message() + " (not relayed)");
         continue;
       }
       if (relayed_counter_ != nullptr) relayed_counter_->add();
@@ -105,27 +115,36 @@ class chat_room {
   }
 
   // The same session, with the hub delivering: each member is a try_write to its connection.
-  asio::awaitable<void> join_hub(Connection& connection, std::string name) {
-    const coronet::broadcast::member_id self =
-        hub_->join(hub_room_, [&connection](std::string_view line) { connection.try_write(line); });
+  asio::awaitable<void> join_hub(chat_member& connection, std::string name) {
+    const coronet::broadcast::member_id self = hub_->join(
+        hub_room_, [&connection](std::string_view line) { connection.try_write_text(line); });
+    if (connection.hears_events()) connection.try_write_text("* you are " + name);
     while (true) {
       auto line = co_await connection.read();
       if (!line || *line == "exit") break;
-      std::string relayed = "[" + name + "] " + std::string{*line};
-      std::string framed;
-      if (const std::error_code error = connection.codec().encode(relayed, framed)) {
-        const std::string reply = "error: " + error.message() + " (not relayed)";
-        co_await connection.write(reply);
+      const chat_line relayed{"[" + name + "] " + std::string{*line}};
+      if (const std::error_code error = connection.check(relayed)) {
+        co_await connection.reply("error: " + error.message() + " (not relayed)");
         continue;
       }
       if (relayed_counter_ != nullptr) relayed_counter_->add();
-      hub_->publish(hub_room_, relayed, self);
+      hub_->publish(hub_room_, relayed.text(), self);
     }
     hub_->leave(self);
   }
 
-  asio::awaitable<void> broadcast(member_iterator from,
-                                  const coronet::encoded_message<codec_type>& text) {
+  // Tells `who` its name and the other members here who hear events that `event` happened.
+  // Never waits: an event is not worth pausing anyone for.
+  void announce(member_iterator who, const std::string& event) {
+    if (who->connection->hears_events()) who->connection->try_write_text("* you are " + who->name);
+    for (auto it = members_.begin(); it != members_.end(); ++it) {
+      if (it != who && !it->leaving && it->connection->hears_events()) {
+        it->connection->try_write_text(event);
+      }
+    }
+  }
+
+  asio::awaitable<void> broadcast(member_iterator from, const chat_line& text) {
     for (auto it = members_.begin(); it != members_.end(); ++it) {
       if (it == from || it->leaving) continue;
       if (policy_ != coronet::send_queue_policy::wait) {
@@ -142,6 +161,11 @@ class chat_room {
 
   asio::awaitable<void> leave(member_iterator self) {
     self->leaving = true;  // No new broadcast writes to it from now on.
+    for (auto it = members_.begin(); it != members_.end(); ++it) {
+      if (it != self && !it->leaving && it->connection->hears_events()) {
+        it->connection->try_write_text("* " + self->name + " left");
+      }
+    }
     if (self->writers > 0) {
       // Broadcasts wait for room in this member's queue, and their loops still point at this
       // member's list node. Close the connection to wake them at once (their write returns

@@ -4,6 +4,8 @@
 // Python as clients. With --tls-cert/--tls-key it speaks TLS on its TCP port (chat_client --tls,
 // openssl s_client, Python's ssl module); SIGHUP then reloads the certificate. With --redis the
 // room spans every chat_server on that Redis (a backplane, coronet/broadcast/redis_hub.hpp).
+// With --web HOST:PORT it also serves the chat page and WebSocket into the same room
+// (chat_web.hpp); --max-connections then counts members of both kinds.
 #include <atomic>
 #include <csignal>
 #include <cstdint>
@@ -25,6 +27,7 @@
 #include <coronet/stream/connection_options.hpp>
 
 #include "chat_room.hpp"
+#include "chat_web.hpp"
 #include "command_line.hpp"
 #include "server_cli.hpp"
 
@@ -130,18 +133,31 @@ std::function<std::string(double)> chat_stats(const chat_metrics& chat) {
   };
 }
 
+// The room's seats: --max-connections members, TCP and web together. Each port's server also
+// caps its own connections (web handshakes included) at the same number.
+struct chat_seats {
+  std::size_t cap;
+  std::size_t taken = 0;
+};
+
+std::string server_full_line(std::size_t cap) {
+  return "error: server full (" + std::to_string(cap) +
+         (cap == 1 ? " connection)" : " connections)");
+}
+
 template <typename Server>
 void start_chat(Server& server, coronet::send_queue_policy policy,
-                const std::optional<backplane_settings>& backplane, const chat_metrics& chat) {
-  using connection = typename Server::template connection_type<coronet::line_codec>;
-  std::shared_ptr<samples::chat_room<connection>> room;
+                const std::optional<backplane_settings>& backplane, const chat_metrics& chat,
+                const coronet::server_options& options,
+                const std::optional<samples::web_settings>& web_settings,
+                const std::optional<samples::tls_server_settings>& tls) {
+  std::shared_ptr<samples::chat_room> room;
   if (backplane) {
     // Kept alive by the room, which the handler keeps: both outlive every session.
     auto hub =
         std::make_shared<coronet::broadcast::redis_hub>(server.get_executor(), backplane->hub);
-    room = std::shared_ptr<samples::chat_room<connection>>(
-        new samples::chat_room<connection>(policy, *hub, backplane->room),
-        [hub](samples::chat_room<connection>* owned) { delete owned; });
+    room = std::shared_ptr<samples::chat_room>(new samples::chat_room(policy, *hub, backplane->room),
+                                             [hub](samples::chat_room* owned) { delete owned; });
     // Its counters under hub="chat_server" (the collector keeps them, not the hub).
     coronet::metrics::register_hub(chat.registry, *hub, "chat_server");
     // The hub's connections and timers would keep the io_context running after the server
@@ -155,18 +171,39 @@ void start_chat(Server& server, coronet::send_queue_policy policy,
     });
     hub->start();  // Connects once the server runs, after "listening on".
   } else {
-    room = std::make_shared<samples::chat_room<connection>>(policy);
+    room = std::make_shared<samples::chat_room>(policy);
   }
   room->count_into(chat.members, chat.relayed);
   auto clients_seen = std::make_shared<std::size_t>(0);
-  // The server keeps this handler (and so the room) alive while any session runs.
+  auto seats = std::make_shared<chat_seats>(chat_seats{options.max_connections});
+  // One session, whichever port the member came in by. The servers keep this handler (and so
+  // the room) alive while any session runs.
+  auto session = [room, clients_seen, seats](auto& conn) -> asio::awaitable<void> {
+    const client_label client = label(conn.remote_endpoint(), ++*clients_seen);
+    if (seats->taken >= seats->cap) {
+      // The other port's members fill the room: refused like the server refuses past its cap.
+      std::fprintf(stderr, "chat_server: refused %s: server full\n", client.name.c_str());
+      const std::string refusal = server_full_line(seats->cap);
+      co_await conn.write(refusal);
+      co_return;  // The server closes gracefully: the line, then the end (a close frame).
+    }
+    ++seats->taken;
+    print_line("Linked @ Addr " + client.address);
+    co_await room->join(conn, client.name);
+    print_line("Unlinked @ Addr " + client.address);
+    --seats->taken;
+  };
+  if (!web_settings) {
+    server.template serve<coronet::line_codec>(session);
+    return;
+  }
+  // The web port lives as long as the chat port's handler: the chat port's server, which
+  // run_server destroys before its io_context, releases it then (the web port's own handler must
+  // not own it: that would be a cycle).
+  std::shared_ptr<samples::chat_web> web =
+      samples::chat_web::start(server.get_executor(), options, *web_settings, tls, session);
   server.template serve<coronet::line_codec>(
-      [room, clients_seen](connection& conn) -> asio::awaitable<void> {
-        const client_label client = label(conn.remote_endpoint(), ++*clients_seen);
-        print_line("Linked @ Addr " + client.address);
-        co_await room->join(conn, client.name);
-        print_line("Unlinked @ Addr " + client.address);
-      });
+      [session, web](auto& conn) -> asio::awaitable<void> { co_await session(conn); });
 }
 
 }  // namespace
@@ -191,6 +228,7 @@ int main(int argc, char** argv) {
             "sharded pub/sub (SSUBSCRIBE/SPUBLISH, Redis 7): every instance of the room must "
             "use it");
   samples::add_stats_option(cli);
+  samples::add_web_options(cli);
   return samples::run_main(cli, "chat_server", [&] {
     cli.parse(argc, argv);
     coronet::server_options options = samples::server_options_from(cli);
@@ -202,10 +240,13 @@ int main(int argc, char** argv) {
     samples::metrics_settings_from(cli, metrics);
     const chat_metrics chat{metrics.registry};
     metrics.stats_prefix = chat_stats(chat);
+    const std::optional<samples::web_settings> web_settings = samples::web_settings_from(cli);
     // One thread: the room (and the backplane) is shared by every session.
     const int status = samples::run_server(
         "chat_server", options, tls,
-        [policy, &backplane, &chat](auto& server) { start_chat(server, policy, backplane, chat); },
+        [&](auto& server) {
+          start_chat(server, policy, backplane, chat, options, web_settings, tls);
+        },
         1, &metrics);
     return backplane_failed ? 1 : status;
   });

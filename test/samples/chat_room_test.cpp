@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <coronet/codec/line_codec.hpp>
 #include <coronet/stream/framed_connection.hpp>
+#include <coronet/stream/websocket_connection.hpp>
 #include <coronet/testing/memory_stream.hpp>
 #include <memory>
 #include <stdexcept>
@@ -13,12 +14,13 @@
 #include <vector>
 
 #include "../support/async_test.hpp"
+
 #include "chat/chat_room.hpp"
 
 using namespace std::chrono_literals;
 using namespace asio::experimental::awaitable_operators;
 using connection = coronet::framed_connection<coronet::line_codec, coronet::testing::memory_stream>;
-using room_type = samples::chat_room<connection>;
+using room_type = samples::chat_room;
 using coronet_test::run_async;
 using coronet_test::sleep_for;
 
@@ -302,5 +304,118 @@ TEST_CASE("chat room: a slow member leaving while a broadcast waits for it frees
     CHECK(*slow->left);
     CHECK(room.size() == 2);
     co_await leave_all(*sender, *reader, *slow);
+  });
+}
+
+namespace {
+
+using web_connection = coronet::websocket_connection<coronet::testing::memory_stream>;
+
+// A WebSocket member: a client-role connection at the test's end, the server role at the room's.
+struct web_member {
+  web_connection client;
+  web_connection server;
+  std::shared_ptr<bool> left = std::make_shared<bool>(false);
+};
+
+std::unique_ptr<web_member> join_web(asio::io_context& io, room_type& room, std::string name) {
+  auto [client_end, server_end] = coronet::testing::make_memory_stream_pair(io.get_executor());
+  coronet::websocket_options client_role;
+  client_role.codec.role = coronet::websocket_role::client;
+  client_role.ping_interval = 0ms;
+  coronet::websocket_options server_role;
+  server_role.ping_interval = 0ms;
+  auto m = std::unique_ptr<web_member>(new web_member{
+      web_connection{std::move(client_end), client_role},
+      web_connection{std::move(server_end), server_role},
+  });
+  auto session = [](room_type& room, web_member& m, std::string name) -> asio::awaitable<void> {
+    co_await room.join(m.server, std::move(name));
+    co_await m.server.close_gracefully(1s);
+    *m.left = true;
+  };
+  asio::co_spawn(io, session(room, *m, std::move(name)), [](std::exception_ptr failure) {
+    if (failure) std::rethrow_exception(failure);
+  });
+  return m;
+}
+
+// The next text message, "<timeout>" when none comes within `limit`, or "<error: ...>".
+asio::awaitable<std::string> next_message(web_connection& conn,
+                                          std::chrono::milliseconds limit = 2s) {
+  auto result = co_await (conn.read() || sleep_for(limit));
+  if (result.index() == 1) co_return "<timeout>";
+  auto& message = std::get<0>(result);
+  if (!message) co_return "<error: " + message.error().message() + ">";
+  co_return std::string{*message};
+}
+
+}  // namespace
+
+TEST_CASE("chat room relays between line members and WebSocket members both ways") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    room_type room{coronet::send_queue_policy::disconnect};
+    auto alice = join(io, room, "alice");
+    auto web = join_web(io, room, "web");
+    co_await settle();
+    CHECK(room.size() == 2);
+    const std::string greeting = co_await next_message(web->client);
+    CHECK(greeting == "* you are web");
+
+    co_await alice->client.write("to the browser");
+    const std::string at_web = co_await next_message(web->client);
+    CHECK(at_web == "[alice] to the browser");  // One message, no newline.
+    co_await web->client.write("to the terminal <b>as text</b>");
+    const std::string at_alice = co_await next_line(alice->client);
+    CHECK(at_alice == "[web] to the terminal <b>as text</b>");
+    const std::string echoed = co_await next_message(web->client, 50ms);
+    CHECK(echoed == "<timeout>");  // Never its own line.
+
+    // A message that cannot be a line is refused to its sender alone.
+    co_await web->client.write("two\nlines");
+    const std::string refusal = co_await next_message(web->client);
+    CHECK(refusal.starts_with("error: "));
+    CHECK(refusal.ends_with("(not relayed)"));
+    const std::string nothing = co_await next_line(alice->client, 50ms);
+    CHECK(nothing == "<timeout>");
+    co_await leave_all(*alice);
+    const std::string left = co_await next_message(web->client);
+    CHECK(left == "* alice left");
+    web->client.close();
+    for (int wait = 0; wait < 400 && !*web->left; ++wait)
+      co_await sleep_for(5ms);
+    CHECK(*web->left);
+  });
+}
+
+TEST_CASE("chat room tells WebSocket members who joins and leaves but not line members") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    room_type room{coronet::send_queue_policy::disconnect};
+    auto first = join_web(io, room, "first");
+    co_await settle();
+    const std::string greeting = co_await next_message(first->client);
+    CHECK(greeting == "* you are first");
+    auto line = join(io, room, "line");
+    const std::string joined = co_await next_message(first->client);
+    CHECK(joined == "* line joined");
+    auto second = join_web(io, room, "second");
+    const std::string second_joined = co_await next_message(first->client);
+    CHECK(second_joined == "* second joined");
+    const std::string second_greeting = co_await next_message(second->client);
+    CHECK(second_greeting == "* you are second");
+    const std::string at_line = co_await next_line(line->client, 50ms);
+    CHECK(at_line == "<timeout>");  // Line clients read chat lines only.
+
+    co_await second->client.write("exit");
+    const std::string second_left = co_await next_message(first->client);
+    CHECK(second_left == "* second left");
+    const std::string closed = co_await next_message(second->client);
+    CHECK(closed == "<error: " + asio::error::make_error_code(asio::error::eof).message() + ">");
+    co_await leave_all(*line);
+    first->client.close();
+    for (int wait = 0; wait < 400 && !(*first->left && *second->left); ++wait)
+      co_await sleep_for(5ms);
+    CHECK(*first->left);
+    CHECK(*second->left);
   });
 }

@@ -258,3 +258,26 @@ TEST_CASE("websocket connection refuses text that is not UTF-8 on write") {
     CHECK(ws.is_open());
   });
 }
+
+TEST_CASE("websocket connection sends a text message framed once to several connections") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    auto [first, first_client] = make_ws_pair(io);
+    auto [second, second_client] = make_ws_pair(io);
+    const ws_connection::encoded_text framed = first.encode_text("[alice] hi, ünïcödé");
+    REQUIRE(framed);
+    CHECK_FALSE(co_await first.write(framed));
+    CHECK_FALSE(second.try_write(framed));
+    for (raw_client* client : {&first_client, &second_client}) {
+      auto message = co_await client->next();
+      REQUIRE(message);
+      CHECK(message->kind == websocket_kind::text);
+      CHECK(message->payload == "[alice] hi, ünïcödé");
+    }
+    const ws_connection::encoded_text invalid = first.encode_text("\xff");
+    CHECK(invalid.error() == coronet::errc::invalid_utf8);
+    // After its close frame a connection sends nothing more, framed once or not.
+    co_await first.write(websocket_message::close(normal));
+    CHECK(first.try_write(framed) == coronet::errc::connection_closed);
+    CHECK(co_await first.write(framed) == coronet::errc::connection_closed);
+  });
+}

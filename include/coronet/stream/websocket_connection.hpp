@@ -24,6 +24,7 @@
 #include "coronet/read_result.hpp"
 #include "coronet/stream/connection_options.hpp"
 #include "coronet/stream/detail/last_word_codec.hpp"
+#include "coronet/stream/encoded_message.hpp"
 #include "coronet/stream/framed_connection.hpp"
 #include "coronet/stream/stream_concepts.hpp"
 
@@ -92,12 +93,34 @@ class websocket_connection {
     return write_message(state_, message);
   }
 
+  /// A message framed once, to be written to many connections (a chat room's broadcast): the
+  /// server role's frames carry no mask, so their bytes are the same for every recipient.
+  using encoded_text = encoded_message<stage>;
+
+  /// Frames `text` as one text message for write(encoded_text) on this connection or any other
+  /// with the same codec options. Its error() is errc::invalid_utf8 for text that is not UTF-8.
+  /// In the client role every frame needs a mask of its own: write the text instead.
+  encoded_text encode_text(std::string_view text) const {
+    return encoded_text{state_->inner.codec(), websocket_message::text(text)};
+  }
+
+  /// write() of a message framed by encode_text(): its bytes are queued as they are (no
+  /// framing or UTF-8 check per recipient). `message` must outlive the returned awaitable.
+  asio::awaitable<std::error_code> write(const encoded_text& message) {
+    return write_encoded(state_, message);
+  }
+
   /// write() without waiting for room in the send queue.
   std::error_code try_write(std::string_view text) {
     return try_write(websocket_message::text(text));
   }
   /// write() of any message without waiting.
   std::error_code try_write(websocket_message message) { return queue(*state_, message); }
+  /// write() of a message framed by encode_text() without waiting.
+  std::error_code try_write(const encoded_text& message) {
+    if (state_->close_sent) return errc::connection_closed;
+    return state_->inner.try_write(message);
+  }
 
   /// Waits until every queued byte has been handed to the stream.
   asio::awaitable<std::error_code> flush() { return state_->inner.flush(); }
@@ -198,6 +221,11 @@ class websocket_connection {
   static asio::awaitable<std::error_code> write_message(state_ptr s, websocket_message message) {
     if (s->close_sent) co_return errc::connection_closed;
     if (message.kind == websocket_kind::close) s->close_sent = true;
+    co_return co_await s->inner.write(message);
+  }
+
+  static asio::awaitable<std::error_code> write_encoded(state_ptr s, const encoded_text& message) {
+    if (s->close_sent) co_return errc::connection_closed;
     co_return co_await s->inner.write(message);
   }
 
