@@ -10,7 +10,8 @@ writes into DIR:
 
 Each bar is the median of the runs, its whisker the lowest and highest run; the label gives the
 median and, for every peer but the floor, its ratio to the floor of the same workload (the
-median of each run's own pair, as in the table). A peer with a failed run gets no bar but the
+median of each run's own pair, as in the table); the new transports' workloads (WS-W2, FAN-C2,
+FAN-C3) compare coronet with itself, so their reference is TCP lines and one chat_server. A peer with a failed run gets no bar but the
 word "failed": a run whose deliveries or echoes did not check out is never drawn as a figure.
 
 Needs matplotlib: Debian's python3-matplotlib, which only Debian's /usr/bin/python3 imports.
