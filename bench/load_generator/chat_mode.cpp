@@ -54,7 +54,7 @@ struct chat_run {
   latency_histogram remote_latency;  // Measured deliveries from a client on another server.
   std::uint64_t all_deliveries = 0;
   std::uint64_t sync_lines = 0;  // Sync lines sent (each one more line for the server to relay).
-  std::uint64_t held_back = 0;  // --rate: lines due when every sender's window was full.
+  std::uint64_t held_back = 0;   // --rate: lines due when every sender's window was full.
   std::size_t active = 0;
   error_log errors;
   std::vector<std::unique_ptr<chat_client>> clients;

@@ -13,7 +13,8 @@ namespace load {
 std::string usage() {
   return R"(usage: load_generator [options]
 
-Drives a line-echo server (or chat_server) from one thread and verifies every reply.
+Drives a line-echo server (over TCP lines, TLS or WebSocket) or chat_servers from one thread
+and verifies every reply.
 
 modes (--mode):
   echo   C connections, each keeping D messages of S bytes in flight (pipelined); every echo
