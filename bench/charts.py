@@ -10,7 +10,8 @@ writes into DIR:
 
 Each bar is the median of the runs, its whisker the lowest and highest run; the label gives the
 median and, for every peer but the floor, its ratio to the floor of the same workload (the
-median of each run's own pair, as in the table). A peer with a failed run gets no bar but the
+median of each run's own pair, as in the table); the new transports' workloads (WS-W2, FAN-C2,
+FAN-C3) compare coronet with itself, so their reference is TCP lines and one chat_server. A peer with a failed run gets no bar but the
 word "failed": a run whose deliveries or echoes did not check out is never drawn as a figure.
 
 Needs matplotlib: Debian's python3-matplotlib, which only Debian's /usr/bin/python3 imports.
@@ -39,8 +40,15 @@ CHAT_PEERS = [("coronet", "coronet chat_server", "#1f77b4"),
 TLS_PEERS = [("coronet", "coronet echo_server (TLS)", "#1f77b4"),
              ("baseline", "coronet before (--baseline)", "#9467bd"),
              ("floor", "Asio TLS floor", "#ff7f0e")]
+# The new transports' workloads compare coronet with itself: the reference is its own setup.
+WEBSOCKET_PEERS = [("websocket", "echo_server --websocket", "#17becf"),
+                   ("lines", "echo_server, TCP lines", "#1f77b4")]
+FANOUT_PEERS = [("two", "2 chat_servers × 25, Redis", "#17becf"),
+                ("one-redis", "1 chat_server × 50, Redis", "#9467bd"),
+                ("one", "1 chat_server × 50", "#1f77b4")]
 
-# (workload, field, panel title, unit, peers)
+# (workload, field, panel title, unit, peers[, reference peer, its name in the labels]); the
+# reference is "floor" unless given.
 THROUGHPUT = [("W2", "messages_per_s", "W2: 50 conns × 16 in flight × 64 B", "messages/s",
                ECHO_PEERS),
               ("W3", "mb_per_s", "W3: 4 conns × 4 in flight × 16 KiB", "MB/s echoed", ECHO_PEERS),
@@ -51,14 +59,24 @@ THROUGHPUT = [("W2", "messages_per_s", "W2: 50 conns × 16 in flight × 64 B", "
               ("TLS-W2", "messages_per_s", "TLS-W2: W2 over TLS", "messages/s", TLS_PEERS),
               ("TLS-W3", "mb_per_s", "TLS-W3: W3 over TLS", "MB/s echoed", TLS_PEERS),
               ("TLS-HS", "handshakes_per_s", "TLS-HS: connect, handshake, 1 line, close",
-               "handshakes/s", TLS_PEERS)]
+               "handshakes/s", TLS_PEERS),
+              ("WS-W2", "messages_per_s", "WS-W2: 50 conns × 16 in flight × 64 B", "messages/s",
+               WEBSOCKET_PEERS, "lines", "lines"),
+              ("FAN-C2", "deliveries_per_s", "FAN-C2: 50 members × 4 in flight",
+               "deliveries/s", FANOUT_PEERS, "one", "1 server")]
 LATENCY = [("W1", "p99_us", "W1: 1 conn, ping-pong, 32 B", "p99 µs", ECHO_PEERS),
            ("W2", "p99_us", "W2: 50 conns × 16 in flight", "p99 µs", ECHO_PEERS),
            ("W3", "p99_us", "W3: 4 conns × 4 in flight × 16 KiB", "p99 µs", ECHO_PEERS),
            ("C1", "p99_us", "C1: 10 members × 8 in flight", "delivery p99 µs", CHAT_PEERS),
            ("C2", "p99_us", "C2: 50 members × 4 in flight", "delivery p99 µs", CHAT_PEERS),
            ("C3", "p99_us", "C3: 200 members, 100 lines/s in all", "delivery p99 µs", CHAT_PEERS),
-           ("TLS-W2", "p99_us", "TLS-W2: W2 over TLS", "p99 µs", TLS_PEERS)]
+           ("TLS-W2", "p99_us", "TLS-W2: W2 over TLS", "p99 µs", TLS_PEERS),
+           ("WS-W2", "p99_us", "WS-W2: 50 conns × 16 in flight", "p99 µs", WEBSOCKET_PEERS,
+            "lines", "lines"),
+           ("FAN-C2", "p99_us", "FAN-C2: 50 members × 4 in flight", "delivery p99 µs",
+            FANOUT_PEERS, "one", "1 server"),
+           ("FAN-C3", "p99_us", "FAN-C3: 50 members, 200 lines/s in all", "delivery p99 µs",
+            FANOUT_PEERS, "one", "1 server")]
 
 
 def memory_panels(data):
@@ -96,14 +114,16 @@ def short(value):
     return f"{value:.1f}"
 
 
-def draw_panel(axis, series, workload, field, title, unit, peers, scale=1.0, log=False):
-    """One workload's bars; returns False when nothing of it was measured."""
+def draw_panel(axis, series, workload, field, title, unit, peers, reference="floor",
+               reference_name="floor", scale=1.0, log=False):
+    """One workload's bars, each labelled with its ratio to `reference`'s; returns False when
+    nothing of it was measured."""
     # iperf3 is W3's reference, with MB/s only.
     present = [(key, label, colour) for key, label, colour in peers
                if (workload, key) in series and (key != "iperf3" or field == "mb_per_s")]
     if not present:
         return False
-    floor = run_values(series.get((workload, "floor"), []), field)
+    floor = run_values(series.get((workload, reference), []), field)
     medians = [statistics.median(v) * scale for v in
                (run_values(series[(workload, key)], field) for key, _, _ in present)
                if v and None not in v and min(v) > 0]
@@ -123,10 +143,10 @@ def draw_panel(axis, series, workload, field, title, unit, peers, scale=1.0, log
                  yerr=[[middle - min(scaled)], [max(scaled) - middle]], capsize=3,
                  error_kw={"elinewidth": 0.8})
         text = short(middle)
-        if key != "floor" and floor and None not in floor:
+        if key != reference and floor and None not in floor:
             ratio = paired_ratio(numbers, floor)
             if ratio is not None:
-                text += f"\n{ratio:.2f}x floor"
+                text += f"\n{ratio:.2f}x {reference_name}"
         # coronet against the one-core limit too (W2's point), when the C epoll echo ran.
         epoll = run_values(series.get((workload, "epoll"), []), field)
         if key == "coronet" and epoll and None not in epoll:

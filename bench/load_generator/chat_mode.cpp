@@ -6,6 +6,10 @@
 // full (throughput); with --rate R one pacer has the senders take turns, R lines/s in all, each
 // within its window (latency at a fixed, light load).
 //
+// With several ports (chat_servers sharing one room through Redis), client i is on server
+// i % N: a delivery is local (sender and receiver on one server) or remote (relayed through
+// Redis), and each kind gets its own latency histogram besides the overall one.
+//
 // First a sync phase: every client sends "sync.<id>" lines until each client has heard each
 // other one, which proves that all of them are in the room before any counted line is sent.
 // A sender not yet heard by everyone sends again only once the sync lines stopped arriving
@@ -46,8 +50,11 @@ struct chat_run {
   std::size_t pairs_heard = 0;        // (receiver, sender) pairs that have seen a sync line.
   std::vector<std::size_t> heard_by;  // Per sender: receivers that have seen its sync line.
   measurement measured;
+  latency_histogram local_latency;   // Measured deliveries within one server.
+  latency_histogram remote_latency;  // Measured deliveries from a client on another server.
   std::uint64_t all_deliveries = 0;
-  std::uint64_t held_back = 0;  // --rate: lines due when every sender's window was full.
+  std::uint64_t sync_lines = 0;  // Sync lines sent (each one more line for the server to relay).
+  std::uint64_t held_back = 0;   // --rate: lines due when every sender's window was full.
   std::size_t active = 0;
   error_log errors;
   std::vector<std::unique_ptr<chat_client>> clients;
@@ -89,6 +96,7 @@ class chat_client {
   }
 
   void send_sync() {
+    ++run_.sync_lines;
     pending_ += sync_tag;
     pending_ += std::to_string(id_);
     pending_ += '\n';
@@ -160,12 +168,14 @@ class chat_client {
       return false;
     }
     ++next_from_[sender];
-    run_.clients[sender]->delivered(label, header->seq, now);
+    const std::size_t servers = std::max<std::size_t>(run_.settings.ports.size(), 1);
+    const bool local = sender % servers == id_ % servers;
+    run_.clients[sender]->delivered(label, header->seq, now, local);
     return true;
   }
 
   // Line `seq` of this sender reached one more client.
-  void delivered(std::string_view label, std::uint64_t seq, clock::time_point now) {
+  void delivered(std::string_view label, std::uint64_t seq, clock::time_point now, bool local) {
     if (label_.empty()) label_ = label;
     if (label != label_) {
       fail("the server labels this client's lines both " + label_ + " and " + std::string{label});
@@ -177,6 +187,7 @@ class chat_client {
       ++run_.measured.messages;
       run_.measured.bytes += run_.settings.message_size;
       run_.measured.latency.record(now - sent_at_[slot]);
+      (local ? run_.local_latency : run_.remote_latency).record(now - sent_at_[slot]);
     }
     ++run_.all_deliveries;
     const std::size_t everyone = run_.clients.size() - 1;
@@ -304,6 +315,18 @@ asio::awaitable<void> drive(chat_run& run) {
       "lines had not reached every client");
 }
 
+// " local_deliveries=N local_p50_us=X local_p99_us=Y" for the RESULT line.
+std::string latency_fields(const char* kind, const latency_histogram& latency) {
+  const auto micros = [&latency](double fraction) {
+    return std::chrono::duration<double, std::micro>(latency.percentile(fraction)).count();
+  };
+  char text[160];
+  std::snprintf(text, sizeof text, " %s_deliveries=%llu %s_p50_us=%.2f %s_p99_us=%.2f", kind,
+                static_cast<unsigned long long>(latency.count()), kind, micros(0.50), kind,
+                micros(0.99));
+  return text;
+}
+
 }  // namespace
 
 int run_chat(const options& settings) {
@@ -319,9 +342,16 @@ int run_chat(const options& settings) {
   }
   chat_run run{settings};
   run_to_completion(drive(run));
-  print_report(settings, run.measured, run.errors.count(),
-               " total_deliveries=" + std::to_string(run.all_deliveries) + " rate=" +
-                   std::to_string(settings.rate) + " held_back=" + std::to_string(run.held_back));
+  std::string extra = " total_deliveries=" + std::to_string(run.all_deliveries) +
+                      " rate=" + std::to_string(settings.rate) +
+                      " held_back=" + std::to_string(run.held_back) +
+                      " sync_lines=" + std::to_string(run.sync_lines);
+  if (settings.ports.size() > 1) {
+    extra += " servers=" + std::to_string(settings.ports.size()) +
+             latency_fields("local", run.local_latency) +
+             latency_fields("remote", run.remote_latency);
+  }
+  print_report(settings, run.measured, run.errors.count(), extra);
   return run.errors.count() == 0 ? 0 : 1;
 }
 

@@ -75,37 +75,54 @@ asio::awaitable<open_result> open_stream(stream& into, const endpoint& target,
 asio::awaitable<std::vector<stream>> connect_all(const options& options) {
   const auto executor = co_await asio::this_coro::executor;
   const std::string target = target_name(options);
-  const std::vector<endpoint> endpoints = co_await resolve(options);
+  const std::vector<endpoint> first_endpoints = co_await resolve(options);
   const std::shared_ptr<tls_client> tls = make_tls_client(options);
 
-  // The first connection picks the address that works; the others use it. Its handshake
-  // failing (a certificate the client does not trust, say) ends the run at once.
+  // The first connection to each target picks the address that works; the others use it. Its
+  // handshake failing (a certificate the client does not trust, say) ends the run at once.
+  // Connection i goes to target i % targets (several --port values: chat servers in one room).
+  const std::size_t targets =
+      std::min(options.unix_path.empty() ? options.ports.size() : 1, options.connections);
   std::vector<stream> streams;
   streams.reserve(options.connections);
-  std::error_code error = make_error_code(asio::error::host_not_found);
-  endpoint chosen;
-  for (const endpoint& candidate : endpoints) {
-    stream first{socket{executor}, tls};
-    error = co_await connect_one(first.lowest_layer(), candidate, options.connect_timeout);
-    if (!error) {
-      chosen = candidate;
-      streams.push_back(std::move(first));
-      break;
+  std::vector<endpoint> chosen;
+  for (std::size_t k = 0; k < targets; ++k) {
+    load::options one = options;
+    if (options.unix_path.empty()) {
+      one.port = options.ports[k];
+      one.ports = {one.port};
+    }
+    std::vector<endpoint> endpoints = first_endpoints;
+    if (k > 0) endpoints = co_await resolve(one);
+    std::error_code error = make_error_code(asio::error::host_not_found);
+    for (const endpoint& candidate : endpoints) {
+      stream first{socket{executor}, tls};
+      error = co_await connect_one(first.lowest_layer(), candidate, options.connect_timeout);
+      if (!error) {
+        chosen.push_back(candidate);
+        streams.push_back(std::move(first));
+        break;
+      }
+    }
+    if (error) {
+      throw connect_error("cannot connect to " + target_name(one) + ": " + error.message());
+    }
+    error = co_await streams.back().handshake(options.connect_timeout);
+    if (error) {
+      throw connect_error("TLS handshake with " + target_name(one) + " failed: " + error.message());
     }
   }
-  if (error) throw connect_error("cannot connect to " + target + ": " + error.message());
-  error = co_await streams[0].handshake(options.connect_timeout);
-  if (error) throw connect_error("TLS handshake with " + target + " failed: " + error.message());
 
   // Workers take the next index from shared state; the streams live there too, so nothing
   // a worker touches can go away before it ends.
   struct progress {
     std::vector<stream> streams;
-    std::size_t next = 1;
+    std::size_t next = 0;  // Set to the number of streams already open.
     std::size_t workers = 0;
     std::optional<std::string> failure;
   };
   auto state = std::make_shared<progress>();
+  state->next = streams.size();
   state->streams = std::move(streams);
   while (state->streams.size() < options.connections)
     state->streams.emplace_back(socket{executor}, tls);
@@ -118,7 +135,8 @@ asio::awaitable<std::vector<stream>> connect_all(const options& options) {
         [chosen, state, timeout]() -> asio::awaitable<void> {
           while (!state->failure && state->next < state->streams.size()) {
             const std::size_t index = state->next++;
-            const open_result opened = co_await open_stream(state->streams[index], chosen, timeout);
+            const endpoint& target = chosen[index % chosen.size()];
+            const open_result opened = co_await open_stream(state->streams[index], target, timeout);
             if (opened.error && !state->failure) {
               state->failure = "connection " + std::to_string(index + 1) + " of " +
                                std::to_string(state->streams.size()) + ": " + opened.describe();

@@ -1,6 +1,8 @@
 // Echo mode: each connection keeps `depth` messages in flight. A reply frees a slot, which is
 // refilled at once; everything refilled while a write is in progress goes out in the next write.
-// Every reply must be the next message the connection sent, byte for byte.
+// Every reply must be the next message the connection sent, byte for byte. The messages are
+// lines, or with --websocket text messages in WebSocket frames (after each connection's opening
+// handshake): the two framings below give the connection the same shape.
 #include <algorithm>
 #include <cstdio>
 #include <memory>
@@ -14,6 +16,7 @@
 #include "messages.hpp"
 #include "modes.hpp"
 #include "traffic_phases.hpp"
+#include "websocket_framing.hpp"
 
 namespace load {
 
@@ -33,18 +36,84 @@ struct echo_run {
   error_log errors;
 };
 
+// Messages as lines: message `seq` of `size` bytes is one line, '\n' included.
+struct line_framing {
+  class reader {
+   public:
+    explicit reader(std::size_t size) : lines_{std::max<std::size_t>(64 * 1024, size), size} {}
+    std::span<char> prepare() { return lines_.prepare(); }
+    void commit(std::size_t count) noexcept { lines_.commit(count); }
+    std::optional<std::string_view> next() noexcept { return lines_.next_line(); }
+    std::string problem() const {
+      if (!lines_.overflowed()) return {};
+      return "no newline in " + std::to_string(lines_.partial().size()) +
+             " bytes: " + excerpt(lines_.partial());
+    }
+
+   private:
+    line_buffer lines_;
+  };
+  static asio::awaitable<std::string> open(load::stream&, reader&, const options&) {
+    co_return std::string{};
+  }
+  static void append(std::string& out, std::uint64_t id, std::uint64_t seq, std::size_t size) {
+    append_message(out, id, seq, size);
+  }
+  static bool matches(std::string_view line, std::uint64_t id, std::uint64_t seq,
+                      std::size_t size) {
+    return is_message(line, id, seq, size);
+  }
+};
+
+// Messages as WebSocket text messages: message `seq` of `size` bytes is the line of size + 1
+// bytes without its '\n', in one frame (masked towards the server).
+struct websocket_framing {
+  class reader : public websocket_reader {
+   public:
+    explicit reader(std::size_t size)
+        : websocket_reader{std::max<std::size_t>(64 * 1024, size), size} {}
+  };
+  static asio::awaitable<std::string> open(load::stream& stream, reader& input,
+                                           const options& settings) {
+    return websocket_handshake(stream, input, settings);
+  }
+  static void append(std::string& out, std::uint64_t id, std::uint64_t seq, std::size_t size) {
+    std::string& line = scratch();
+    line.clear();
+    append_message(line, id, seq, size + 1);
+    line.pop_back();
+    append_masked_text(out, line);
+  }
+  static bool matches(std::string_view payload, std::uint64_t id, std::uint64_t seq,
+                      std::size_t size) {
+    return is_message(payload, id, seq, size + 1);
+  }
+
+ private:
+  static std::string& scratch() {
+    static std::string line;  // One thread: reused for every message.
+    return line;
+  }
+};
+
+template <typename Framing>
 class echo_connection {
  public:
   echo_connection(load::stream stream, std::uint64_t id, echo_run& run)
       : stream_{std::move(stream)},
         id_{id},
         run_{run},
-        input_{std::max<std::size_t>(64 * 1024, run.settings.message_size),
-               run.settings.message_size},
+        input_{run.settings.message_size},
         sent_at_(run.settings.depth) {}
 
-  /// Sends the first `depth` messages, then reads and verifies until the run is drained.
+  /// Opens the framing (the WebSocket handshake), sends the first `depth` messages, then reads
+  /// and verifies until the run is drained.
   asio::awaitable<void> run() {
+    const std::string refused = co_await Framing::open(stream_, input_, run_.settings);
+    if (!refused.empty()) {
+      fail("handshake: " + refused);
+      co_return;
+    }
     refill(clock::now());
     while (!(run_.now_in >= phase::drain && expected_ == next_send_)) {
       const std::span<char> space = input_.prepare();
@@ -67,12 +136,12 @@ class echo_connection {
   // Verifies every complete reply; returns false if the connection must stop.
   bool take_replies(clock::time_point now) {
     const std::size_t size = run_.settings.message_size;
-    while (const auto line = input_.next_line()) {
+    while (const auto line = input_.next()) {
       if (expected_ == next_send_) {
         fail("unexpected line (nothing in flight): " + excerpt(*line));
         return false;
       }
-      if (!is_message(*line, id_, expected_, size)) {
+      if (!Framing::matches(*line, id_, expected_, size)) {
         fail("expected message " + std::to_string(expected_) + ", got " + excerpt(*line));
         return false;
       }
@@ -84,9 +153,8 @@ class echo_connection {
       ++run_.all_messages;
       ++expected_;
     }
-    if (input_.overflowed()) {
-      fail("no newline in " + std::to_string(input_.partial().size()) +
-           " bytes: " + excerpt(input_.partial()));
+    if (const std::string problem = input_.problem(); !problem.empty()) {
+      fail(problem);
       return false;
     }
     refill(now);
@@ -97,7 +165,7 @@ class echo_connection {
   void refill(clock::time_point now) {
     if (run_.now_in >= phase::drain) return;
     while (next_send_ - expected_ < sent_at_.size()) {
-      append_message(pending_, id_, next_send_, run_.settings.message_size);
+      Framing::append(pending_, id_, next_send_, run_.settings.message_size);
       sent_at_[next_send_ % sent_at_.size()] = now;
       ++next_send_;
     }
@@ -135,7 +203,7 @@ class echo_connection {
   load::stream stream_;
   std::uint64_t id_;
   echo_run& run_;
-  line_buffer input_;
+  typename Framing::reader input_;
   std::vector<clock::time_point> sent_at_;  // Send time of message seq at seq % depth.
   std::uint64_t next_send_ = 0;
   std::uint64_t expected_ = 0;
@@ -144,19 +212,27 @@ class echo_connection {
   bool writing_ = false;
 };
 
-asio::awaitable<void> drive(echo_run& run, std::vector<std::unique_ptr<echo_connection>>& all) {
+template <typename Framing>
+asio::awaitable<void> drive(echo_run& run,
+                            std::vector<std::unique_ptr<echo_connection<Framing>>>& all) {
   const options& settings = run.settings;
   {
     std::vector<stream> streams = co_await connect_all(settings);
     for (std::size_t id = 0; id < streams.size(); ++id) {
-      all.push_back(std::make_unique<echo_connection>(std::move(streams[id]), id, run));
+      all.push_back(std::make_unique<echo_connection<Framing>>(std::move(streams[id]), id, run));
     }
   }
   co_await start_readers(run, all, "a connection's reader threw");
   // The replies still in flight at the end must arrive too (they are verified, not measured).
   co_await measure_then_drain(
-      run, all, [](echo_connection& connection) { return connection.outstanding(); },
+      run, all, [](echo_connection<Framing>& connection) { return connection.outstanding(); },
       "echoes still missing");
+}
+
+template <typename Framing>
+void run_with(echo_run& run) {
+  std::vector<std::unique_ptr<echo_connection<Framing>>> connections;
+  run_to_completion(drive(run, connections));
 }
 
 }  // namespace
@@ -164,17 +240,22 @@ asio::awaitable<void> drive(echo_run& run, std::vector<std::unique_ptr<echo_conn
 int run_echo(const options& settings) {
   if (!settings.quiet) {
     std::printf(
-        "load_generator: echo %s, %zu connections x %zu in flight x %zu-byte lines, "
+        "load_generator: echo %s, %zu connections x %zu in flight x %zu-byte %s, "
         "%.1f s warm-up + %.1f s\n",
         target_name(settings).c_str(), settings.connections, settings.depth, settings.message_size,
-        seconds_of(settings.warmup), seconds_of(settings.duration));
+        settings.websocket ? "WebSocket text messages" : "lines", seconds_of(settings.warmup),
+        seconds_of(settings.duration));
     std::fflush(stdout);
   }
   echo_run run{settings};
-  std::vector<std::unique_ptr<echo_connection>> connections;
-  run_to_completion(drive(run, connections));
+  if (settings.websocket) {
+    run_with<websocket_framing>(run);
+  } else {
+    run_with<line_framing>(run);
+  }
   print_report(settings, run.measured, run.errors.count(),
-               " total_messages=" + std::to_string(run.all_messages));
+               " total_messages=" + std::to_string(run.all_messages) +
+                   " websocket=" + (settings.websocket ? "1" : "0"));
   return run.errors.count() == 0 ? 0 : 1;
 }
 

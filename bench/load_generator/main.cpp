@@ -1,6 +1,7 @@
-// load_generator: drives a line-echo server (or chat_server) from one thread and verifies every
-// reply. Plain Asio sockets (or asio::ssl over them, --tls) and a memchr line splitter, not
-// coronet's framed connection, so the figures measure the server rather than the client library.
+// load_generator: drives a line-echo server (lines, TLS or WebSocket) or chat_servers from one
+// thread and verifies every reply. Plain Asio sockets (or asio::ssl over them, --tls), a memchr
+// line splitter and its own WebSocket framing, not coronet's framed connection or client, so the
+// figures measure the server rather than the client library.
 // See `load_generator --help` and docs/performance.md ("Network benchmarks").
 #include <sys/resource.h>
 

@@ -13,7 +13,8 @@ namespace load {
 std::string usage() {
   return R"(usage: load_generator [options]
 
-Drives a line-echo server (or chat_server) from one thread and verifies every reply.
+Drives a line-echo server (over TCP lines, TLS or WebSocket) or chat_servers from one thread
+and verifies every reply.
 
 modes (--mode):
   echo   C connections, each keeping D messages of S bytes in flight (pipelined); every echo
@@ -25,7 +26,9 @@ modes (--mode):
          "[IP:PORT] line", in the order its sender sent them. D = lines a sender may have not yet
          delivered to everyone. Without --rate each sender keeps its window full; with --rate R
          the senders take turns to send R lines/s in all (light load: latency at a fixed rate).
-         Prints deliveries/s and delivery latency.
+         Prints deliveries/s and delivery latency. With several ports (chat_servers sharing a
+         room through Redis) client i connects to the (i mod N)-th: the RESULT line adds the
+         latency of deliveries within one server (local_*) and across servers (remote_*).
   handshake
          C connections in parallel, each over and over: connect, handshake (with --tls), send
          one S-byte line, read its echo, close (a TCP reset: no TIME_WAIT, no close_notify).
@@ -34,7 +37,8 @@ modes (--mode):
 options:
   --mode echo|idle|chat|handshake  default echo
   --host HOST              default 127.0.0.1
-  --port PORT              TCP port (required unless --unix)
+  --port PORT[,PORT...]    TCP port (required unless --unix); several: connections are
+                           spread over them in turn (connection i to the (i mod N)-th)
   --unix PATH              connect to a Unix socket instead
   -c, --connections C      default 1
   -s, --size S             bytes per message including '\n', >= 24; default 64
@@ -55,6 +59,11 @@ options:
   --tls-insecure           accept any certificate (no verification)
   --tls-name NAME          the server's name to check and send with SNI; default --host
                            (localhost with --unix); an IP address is checked, not sent
+  --websocket              echo: WebSocket instead of lines (RFC 6455, ws://): each
+                           connection handshakes (a random Sec-WebSocket-Key; the Accept is
+                           checked), then sends S-byte text messages (the message without
+                           its '\n', plus one byte) in masked frames; every echo is checked
+  --websocket-path PATH    the handshake's request target; default /
   -q, --quiet              only the RESULT line (and errors)
 
 The last line of output is machine-readable: "RESULT key=value ...". Exit status: 0 when every
@@ -87,6 +96,17 @@ std::chrono::milliseconds parse_seconds(std::string_view name, std::string_view 
   }
   throw usage_error(std::string{name} + ": expected seconds from 0 to 86400, got '" +
                     std::string{text} + "'");
+}
+
+std::vector<std::uint16_t> parse_ports(std::string_view text) {
+  std::vector<std::uint16_t> ports;
+  while (true) {
+    const std::size_t comma = text.find(',');
+    ports.push_back(
+        static_cast<std::uint16_t>(parse_count("--port", text.substr(0, comma), 1, 65535)));
+    if (comma == std::string_view::npos) return ports;
+    text.remove_prefix(comma + 1);
+  }
 }
 
 load::mode parse_mode(std::string_view text) {
@@ -134,6 +154,10 @@ options parse_options(int argc, char** argv) {
       result.quiet = true;
       continue;
     }
+    if (arg == "--websocket") {
+      result.websocket = true;
+      continue;
+    }
     if (arg == "--tls" || arg == "--tls-insecure") {
       (arg == "--tls" ? result.tls : result.tls_insecure) = true;
       continue;
@@ -146,7 +170,8 @@ options parse_options(int argc, char** argv) {
     } else if (arg == "--host") {
       result.host = value;
     } else if (arg == "--port") {
-      result.port = static_cast<std::uint16_t>(parse_count(arg, value, 1, 65535));
+      result.ports = parse_ports(value);
+      result.port = result.ports.front();
       has_port = true;
     } else if (arg == "--unix") {
       result.unix_path = value;
@@ -170,6 +195,9 @@ options parse_options(int argc, char** argv) {
       result.connect_concurrency = parse_count(arg, value, 1, 100000);
     } else if (arg == "--tls-ca") {
       result.tls_ca = value;
+    } else if (arg == "--websocket-path") {
+      if (!value.starts_with("/")) throw usage_error("--websocket-path must start with '/'");
+      result.websocket_path = value;
     } else if (arg == "--tls-name") {
       result.tls_name = value;
     } else {
@@ -183,6 +211,10 @@ options parse_options(int argc, char** argv) {
     throw usage_error("--mode chat needs at least 2 connections");
   }
   if (result.rate > 0 && result.mode != mode::chat) throw usage_error("--rate needs --mode chat");
+  if (result.websocket && (result.mode != mode::echo || result.tls || !result.unix_path.empty()))
+    throw usage_error("--websocket needs --mode echo over plain TCP (no --tls, no --unix)");
+  if (result.ports.size() > 1 && result.mode != mode::chat)
+    throw usage_error("several ports need --mode chat");
   check_tls(result);
   return result;
 }
@@ -203,7 +235,12 @@ const char* mode_name(mode mode) noexcept {
 
 std::string target_name(const options& options) {
   if (!options.unix_path.empty()) return "unix:" + options.unix_path;
-  return options.host + ":" + std::to_string(options.port);
+  std::string name = options.host + ":";
+  for (std::size_t i = 0; i < options.ports.size(); ++i) {
+    if (i > 0) name += ',';
+    name += std::to_string(options.ports[i]);
+  }
+  return name;
 }
 
 }  // namespace load

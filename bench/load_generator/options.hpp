@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 namespace load {
 
@@ -18,8 +19,9 @@ const char* mode_name(mode mode) noexcept;
 struct options {
   load::mode mode = load::mode::echo;
   std::string host = "127.0.0.1";
-  std::uint16_t port = 0;
-  std::string unix_path;  // Non-empty: connect to this Unix socket instead of host:port.
+  std::uint16_t port = 0;            // The first of `ports`.
+  std::vector<std::uint16_t> ports;  // --port P1,P2,...: connection i goes to ports[i % size].
+  std::string unix_path;             // Non-empty: connect to this Unix socket instead of host:port.
   std::size_t connections = 1;
   std::size_t message_size = 64;  // Bytes per message, '\n' included.
   std::size_t depth = 1;          // echo: messages in flight per connection; chat: the window.
@@ -34,6 +36,8 @@ struct options {
   std::string tls_ca;                     // --tls: trust this CA and check the server's name.
   bool tls_insecure = false;              // --tls: no verification at all.
   std::string tls_name;                   // --tls: the name to verify and send (SNI).
+  bool websocket = false;                 // echo: WebSocket text messages instead of lines.
+  std::string websocket_path = "/";       // --websocket: the request target of the handshake.
   bool quiet = false;
 };
 
@@ -48,7 +52,7 @@ std::string usage();
 /// Parses argv; throws usage_error. Prints usage() and exits 0 for --help.
 options parse_options(int argc, char** argv);
 
-/// "127.0.0.1:7000" or "unix:/path", for messages.
+/// "127.0.0.1:7000" (several ports: "127.0.0.1:7000,7001") or "unix:/path", for messages.
 std::string target_name(const options& options);
 
 }  // namespace load
