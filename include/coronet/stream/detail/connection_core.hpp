@@ -36,6 +36,7 @@
 #include "coronet/error.hpp"
 #include "coronet/stream/connection_options.hpp"
 #include "coronet/stream/detail/file_transfer.hpp"
+#include "coronet/stream/detail/inline_wait.hpp"
 #include "coronet/stream/detail/read_buffer.hpp"
 #include "coronet/stream/detail/send_queue.hpp"
 #include "coronet/stream/stream_concepts.hpp"
@@ -394,8 +395,7 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   void suspend_read(Resume resume) {
     if (waiting_readable_) {
       forward_cancellation(asio::get_associated_cancellation_slot(resume));
-      stream_.async_wait(Stream::wait_read,
-                         asio::bind_cancellation_slot(read_cancel_.slot(), std::move(resume)));
+      async_wait_readable(stream_, std::move(resume), read_cancel_.slot());
     } else {
       asio::post(stream_.get_executor(),
                  asio::experimental::append(std::move(resume), std::error_code{}));
