@@ -118,6 +118,10 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
     if (observer_) observer_->report_decode_error(error, recoverable);
   }
 
+  /// What read_until's attempt yields when it succeeds.
+  template <typename Attempt>
+  using attempt_result = typename std::invoke_result_t<Attempt&, std::error_code>::value_type;
+
   /// The read loop of every read path, in one coroutine frame (an idle connection waits inside
   /// it, and each frame a waiting connection holds costs memory): calls `attempt(error)` until
   /// it yields a result, reading once from the stream before each further call. The first call
@@ -125,11 +129,12 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   /// stream). Reads are bounded by the idle and read timeouts and cancellable through the
   /// calling coroutine's cancellation slot.
   template <typename Attempt>
-  auto read_until(Attempt attempt)
-      -> asio::awaitable<typename std::invoke_result_t<Attempt&, std::error_code>::value_type> {
+  auto read_until(Attempt attempt) -> asio::awaitable<attempt_result<Attempt>> {
     std::error_code error;
     while (true) {
-      if (auto done = attempt(error)) co_return std::move(*done);
+      // No named local for the result: GCC keeps every local of a coroutine in its frame, for
+      // the whole wait (64 bytes here for a read_result); it goes by way of finished_read.
+      if (attempt_finished(attempt, error)) co_return take_finished_read<attempt_result<Attempt>>();
       error = begin_read();
       if constexpr (is_descriptor_stream_v<Stream>) {
         // The steps are plain functions: what they keep on the stack takes no room in this
@@ -350,6 +355,28 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
         read_space(), asio::bind_cancellation_slot(read_cancel_.slot(), tuple_awaitable));
     if (caller.slot().is_connected()) caller.slot().clear();
     co_return end_read(error, count);
+  }
+
+  // A finished read's result, carried from the attempt that made it to the co_return right
+  // after it (nothing runs between the two on this thread: no suspension), so that it takes no
+  // room in the read frame, which every idle connection holds.
+  template <typename Result>
+  static inline thread_local std::optional<Result> finished_read;
+
+  template <typename Attempt>
+  static bool attempt_finished(Attempt& attempt, std::error_code error) {
+    auto done = attempt(error);
+    if (!done) return false;
+    finished_read<attempt_result<Attempt>>.emplace(std::move(*done));
+    return true;
+  }
+
+  template <typename Result>
+  static Result take_finished_read() {
+    std::optional<Result>& finished = finished_read<Result>;
+    Result result = std::move(*finished);
+    finished.reset();
+    return result;
   }
 
   // A read waits bound to read_cancel_, which the watchdog emits on a timeout (a timeout must
