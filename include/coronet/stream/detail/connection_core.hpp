@@ -36,6 +36,7 @@
 #include "coronet/error.hpp"
 #include "coronet/stream/connection_options.hpp"
 #include "coronet/stream/detail/file_transfer.hpp"
+#include "coronet/stream/detail/inline_wait.hpp"
 #include "coronet/stream/detail/read_buffer.hpp"
 #include "coronet/stream/detail/send_queue.hpp"
 #include "coronet/stream/stream_concepts.hpp"
@@ -117,6 +118,10 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
     if (observer_) observer_->report_decode_error(error, recoverable);
   }
 
+  /// What read_until's attempt yields when it succeeds.
+  template <typename Attempt>
+  using attempt_result = typename std::invoke_result_t<Attempt&, std::error_code>::value_type;
+
   /// The read loop of every read path, in one coroutine frame (an idle connection waits inside
   /// it, and each frame a waiting connection holds costs memory): calls `attempt(error)` until
   /// it yields a result, reading once from the stream before each further call. The first call
@@ -124,11 +129,12 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   /// stream). Reads are bounded by the idle and read timeouts and cancellable through the
   /// calling coroutine's cancellation slot.
   template <typename Attempt>
-  auto read_until(Attempt attempt)
-      -> asio::awaitable<typename std::invoke_result_t<Attempt&, std::error_code>::value_type> {
+  auto read_until(Attempt attempt) -> asio::awaitable<attempt_result<Attempt>> {
     std::error_code error;
     while (true) {
-      if (auto done = attempt(error)) co_return std::move(*done);
+      // No named local for the result: GCC keeps every local of a coroutine in its frame, for
+      // the whole wait (64 bytes here for a read_result); it goes by way of finished_read.
+      if (attempt_finished(attempt, error)) co_return take_finished_read<attempt_result<Attempt>>();
       error = begin_read();
       if constexpr (is_descriptor_stream_v<Stream>) {
         // The steps are plain functions: what they keep on the stack takes no room in this
@@ -351,6 +357,28 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
     co_return end_read(error, count);
   }
 
+  // A finished read's result, carried from the attempt that made it to the co_return right
+  // after it (nothing runs between the two on this thread: no suspension), so that it takes no
+  // room in the read frame, which every idle connection holds.
+  template <typename Result>
+  static inline thread_local std::optional<Result> finished_read;
+
+  template <typename Attempt>
+  static bool attempt_finished(Attempt& attempt, std::error_code error) {
+    auto done = attempt(error);
+    if (!done) return false;
+    finished_read<attempt_result<Attempt>>.emplace(std::move(*done));
+    return true;
+  }
+
+  template <typename Result>
+  static Result take_finished_read() {
+    std::optional<Result>& finished = finished_read<Result>;
+    Result result = std::move(*finished);
+    finished.reset();
+    return result;
+  }
+
   // A read waits bound to read_cancel_, which the watchdog emits on a timeout (a timeout must
   // not cancel writes); the reading coroutine's own cancellation reaches it through this, set
   // in the coroutine's slot for the duration of the wait.
@@ -394,8 +422,7 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   void suspend_read(Resume resume) {
     if (waiting_readable_) {
       forward_cancellation(asio::get_associated_cancellation_slot(resume));
-      stream_.async_wait(Stream::wait_read,
-                         asio::bind_cancellation_slot(read_cancel_.slot(), std::move(resume)));
+      async_wait_readable(stream_, std::move(resume), read_cancel_.slot());
     } else {
       asio::post(stream_.get_executor(),
                  asio::experimental::append(std::move(resume), std::error_code{}));

@@ -1,0 +1,159 @@
+// framed_connection on real TCP sockets while it waits for its peer: the readability wait an
+// idle connection holds (a smaller one on a plain io_context, the socket's own elsewhere) must
+// resume the reader where it runs, end at the idle timeout, and obey the reader's cancellation.
+#include <asio/bind_cancellation_slot.hpp>
+#include <asio/cancellation_signal.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/strand.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+#include <catch2/catch.hpp>
+#include <coronet/codec/line_codec.hpp>
+#include <coronet/stream/framed_connection.hpp>
+#include <exception>
+#include <string>
+
+#include "../support/async_test.hpp"
+
+using namespace std::chrono_literals;
+using asio::ip::tcp;
+using coronet::line_codec;
+using coronet_test::run_async;
+using coronet_test::sleep_for;
+
+namespace {
+
+using tcp_line_connection = coronet::framed_connection<line_codec, tcp::socket>;
+
+struct socket_pair {
+  tcp::socket served;  // The side a framed_connection reads.
+  tcp::socket peer;
+};
+
+// A connected loopback pair; the served side's socket runs on `served_executor`.
+asio::awaitable<socket_pair> connect_pair(asio::any_io_executor served_executor) {
+  const auto executor = co_await asio::this_coro::executor;
+  tcp::acceptor acceptor{executor, tcp::endpoint{asio::ip::make_address("127.0.0.1"), 0}};
+  tcp::socket peer{executor};
+  tcp::socket served{served_executor};
+  co_await peer.async_connect(acceptor.local_endpoint(), asio::use_awaitable);
+  co_await acceptor.async_accept(served, asio::use_awaitable);
+  co_return socket_pair{std::move(served), std::move(peer)};
+}
+
+asio::awaitable<void> send_text(tcp::socket& socket, std::string text) {
+  co_await asio::async_write(socket, asio::buffer(text), asio::use_awaitable);
+}
+
+}  // namespace
+
+TEST_CASE("a socket connection on a strand resumes its reader on the strand after a wait") {
+  asio::io_context io;
+  auto strand = asio::make_strand(io);
+  bool done = false;
+  bool resumed_on_strand = false;
+  std::string received;
+  std::exception_ptr failure;
+  asio::co_spawn(
+      strand,
+      [&]() -> asio::awaitable<void> {
+        auto [served, peer] = co_await connect_pair(strand);
+        tcp_line_connection conn{std::move(served)};
+        asio::co_spawn(
+            io,
+            [&peer]() -> asio::awaitable<void> {
+              co_await sleep_for(20ms);  // The reader waits for readability first.
+              co_await send_text(peer, "after a wait\n");
+            },
+            asio::detached);
+        const auto message = co_await conn.read();
+        resumed_on_strand = strand.running_in_this_thread();
+        if (message) received = std::string{*message};
+      },
+      [&](std::exception_ptr error) {
+        done = true;
+        failure = error;
+      });
+  io.run_for(10s);
+  if (failure) std::rethrow_exception(failure);
+  REQUIRE(done);
+  CHECK(received == "after a wait");
+  CHECK(resumed_on_strand);
+}
+
+TEST_CASE("socket connections reading on one thread each get their own messages") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    auto [served_a, peer_a] = co_await connect_pair(io.get_executor());
+    auto [served_b, peer_b] = co_await connect_pair(io.get_executor());
+    tcp_line_connection a{std::move(served_a)};
+    tcp_line_connection b{std::move(served_b)};
+    std::string seen_a;
+    std::string seen_b;
+    int readers_done = 0;
+    auto reader = [&readers_done](tcp_line_connection& conn,
+                                  std::string& seen) -> asio::awaitable<void> {
+      for (int n = 0; n < 3; ++n) {
+        const auto message = co_await conn.read();
+        if (!message) break;
+        seen += std::string{*message} + ";";
+      }
+      ++readers_done;
+    };
+    asio::co_spawn(io, reader(a, seen_a), asio::detached);
+    asio::co_spawn(io, reader(b, seen_b), asio::detached);
+    for (int n = 0; n < 3; ++n) {
+      co_await sleep_for(5ms);  // Both readers are waiting for their peers now.
+      co_await send_text(peer_b, "b" + std::to_string(n) + "\n");
+      co_await send_text(peer_a, "a" + std::to_string(n) + "\n");
+    }
+    for (int wait = 0; wait < 200 && readers_done < 2; ++wait)
+      co_await sleep_for(5ms);
+    CHECK(seen_a == "a0;a1;a2;");
+    CHECK(seen_b == "b0;b1;b2;");
+  });
+}
+
+TEST_CASE("a waiting socket read ends at idle_timeout with timed_out") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    auto [served, peer] = co_await connect_pair(io.get_executor());
+    coronet::connection_options options;
+    options.idle_timeout = 50ms;
+    tcp_line_connection conn{std::move(served), line_codec{}, options};
+    const auto message = co_await conn.read();
+    REQUIRE_FALSE(message);
+    CHECK(message.error() == coronet::errc::timed_out);
+    CHECK(conn.close_reason() == coronet::close_reason::idle_timeout);
+  });
+}
+
+TEST_CASE("a waiting socket read ends with operation_aborted when its coroutine is cancelled") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    auto [served, peer] = co_await connect_pair(io.get_executor());
+    tcp_line_connection conn{std::move(served)};
+    asio::cancellation_signal cancel;
+    std::error_code ended;
+    bool finished = false;
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+          const auto message = co_await conn.read();
+          if (!message) ended = message.error();
+          finished = true;
+        },
+        asio::bind_cancellation_slot(cancel.slot(), asio::detached));
+    co_await sleep_for(20ms);
+    REQUIRE_FALSE(finished);
+    cancel.emit(asio::cancellation_type::terminal);
+    for (int wait = 0; wait < 200 && !finished; ++wait)
+      co_await sleep_for(5ms);
+    REQUIRE(finished);
+    CHECK(ended == asio::error::operation_aborted);
+    // The connection goes on: the next message is read.
+    co_await send_text(peer, "still here\n");
+    const auto next = co_await conn.read();
+    REQUIRE(next);
+    CHECK(*next == "still here");
+  });
+}
