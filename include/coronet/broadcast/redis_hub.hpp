@@ -46,6 +46,9 @@ struct redis_hub_options {
   std::chrono::milliseconds resume_delay = std::chrono::seconds{1};
   /// PUBLISH commands sent in one pipeline. Default 64.
   std::size_t publish_batch = 64;
+  /// Pipelines sent before the first is answered (within half the publisher's
+  /// send_queue_limit in bytes). Default 8.
+  std::size_t publish_batches_in_flight = 8;
   /// Interval of the subscriber's PING; a link with no answer for two intervals is lost
   /// (a Redis that vanished without closing the connection). 0 turns it off. Default 1 s.
   std::chrono::milliseconds health_interval = std::chrono::seconds{1};
