@@ -231,8 +231,10 @@ asio::awaitable<void> drive(echo_run& run,
   }
   co_await start_readers(run, all, "a connection's reader threw");
   // Every connection opens its framing (the WebSocket handshake) before the warm-up starts.
+  // Each handshake is bounded by --connect-timeout; the second more lets them report first.
   const auto all_settled = [&run, &all] { return run.opened + run.not_opened == all.size(); };
-  const clock::time_point deadline = clock::now() + settings.connect_timeout;
+  const clock::time_point deadline =
+      clock::now() + settings.connect_timeout + std::chrono::seconds{1};
   const bool settled = co_await wait_until(all_settled, deadline);
   if (!settled) {
     run.errors.add(std::to_string(all.size() - run.opened - run.not_opened) +
