@@ -33,6 +33,8 @@ struct echo_run {
   measurement measured;
   std::uint64_t all_messages = 0;  // Every verified echo, warm-up and drain included.
   std::size_t active = 0;          // Connections whose reader is still running.
+  std::size_t opened = 0;          // Connections whose framing is open (WebSocket: handshaken).
+  std::size_t not_opened = 0;      // Connections whose handshake failed.
   error_log errors;
 };
 
@@ -111,9 +113,14 @@ class echo_connection {
   asio::awaitable<void> run() {
     const std::string refused = co_await Framing::open(stream_, input_, run_.settings);
     if (!refused.empty()) {
-      fail("handshake: " + refused);
+      // Counted whatever the phase: a connection that never opened must fail the run.
+      run_.errors.add("connection " + std::to_string(id_) + ": handshake: " + refused);
+      ++run_.not_opened;
+      std::error_code ignored;
+      stream_.close(ignored);
       co_return;
     }
+    ++run_.opened;
     refill(clock::now());
     while (!(run_.now_in >= phase::drain && expected_ == next_send_)) {
       const std::span<char> space = input_.prepare();
@@ -223,6 +230,16 @@ asio::awaitable<void> drive(echo_run& run,
     }
   }
   co_await start_readers(run, all, "a connection's reader threw");
+  // Every connection opens its framing (the WebSocket handshake) before the warm-up starts.
+  // Each handshake is bounded by --connect-timeout; the second more lets them report first.
+  const auto all_settled = [&run, &all] { return run.opened + run.not_opened == all.size(); };
+  const clock::time_point deadline =
+      clock::now() + settings.connect_timeout + std::chrono::seconds{1};
+  const bool settled = co_await wait_until(all_settled, deadline);
+  if (!settled) {
+    run.errors.add(std::to_string(all.size() - run.opened - run.not_opened) +
+                   " connections did not finish their handshake within --connect-timeout");
+  }
   // The replies still in flight at the end must arrive too (they are verified, not measured).
   co_await measure_then_drain(
       run, all, [](echo_connection<Framing>& connection) { return connection.outstanding(); },
