@@ -156,8 +156,9 @@ void start_chat(Server& server, coronet::send_queue_policy policy,
     // Kept alive by the room, which the handler keeps: both outlive every session.
     auto hub =
         std::make_shared<coronet::broadcast::redis_hub>(server.get_executor(), backplane->hub);
-    room = std::shared_ptr<samples::chat_room>(new samples::chat_room(policy, *hub, backplane->room),
-                                             [hub](samples::chat_room* owned) { delete owned; });
+    room =
+        std::shared_ptr<samples::chat_room>(new samples::chat_room(policy, *hub, backplane->room),
+                                            [hub](samples::chat_room* owned) { delete owned; });
     // Its counters under hub="chat_server" (the collector keeps them, not the hub).
     coronet::metrics::register_hub(chat.registry, *hub, "chat_server");
     // The hub's connections and timers would keep the io_context running after the server
@@ -200,8 +201,8 @@ void start_chat(Server& server, coronet::send_queue_policy policy,
   // The web port lives as long as the chat port's handler: the chat port's server, which
   // run_server destroys before its io_context, releases it then (the web port's own handler must
   // not own it: that would be a cycle).
-  std::shared_ptr<samples::chat_web> web =
-      samples::chat_web::start(server.get_executor(), options, *web_settings, tls, session);
+  std::shared_ptr<samples::chat_web> web = samples::chat_web::start(
+      server.get_executor(), options, *web_settings, tls, chat.registry, session);
   server.template serve<coronet::line_codec>(
       [session, web](auto& conn) -> asio::awaitable<void> { co_await session(conn); });
 }

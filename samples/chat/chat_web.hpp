@@ -22,6 +22,8 @@
 #include <coronet/endpoint/address.hpp>
 #include <coronet/endpoint/server_options.hpp>
 #include <coronet/endpoint/websocket_transport.hpp>
+#include <coronet/metrics/metrics_registry.hpp>
+#include <coronet/metrics/server_collector.hpp>
 
 #include "chat_page.hpp"  // Generated from chat_page.html (see CMakeLists.txt).
 #include "command_line.hpp"
@@ -103,12 +105,14 @@ class chat_web {
   /// Starts the web port on `executor` with the chat server's `options` (limits, timeouts,
   /// cap) at `settings`' address, serving `handler` (the chat session, as on the TCP port).
   /// Prints "web on http(s)://HOST:PORT/" once the executor runs, so after "listening on".
+  /// Its connection metrics go into `registry` as server="chat_server_web".
   /// Throws std::system_error when the address cannot be bound.
   template <typename Handler>
   static std::unique_ptr<chat_web> start(const asio::any_io_executor& executor,
                                          coronet::server_options options,
                                          const web_settings& settings,
                                          const std::optional<tls_server_settings>& tls,
+                                         coronet::metrics::metrics_registry& registry,
                                          Handler handler) {
     options.name = "chat_server_web";
     options.host = settings.host;
@@ -125,13 +129,14 @@ class chat_web {
       return std::make_unique<web_of<server>>(
           executor, options,
           coronet::websocket_transport<coronet::tls_transport>{web, coronet::tls_transport{*tls}},
-          std::move(handler), "https");
+          registry, std::move(handler), "https");
 #else
       throw usage_error(std::string{tls_not_built});
 #endif
     }
     return std::make_unique<web_of<coronet::websocket_server>>(
-        executor, options, coronet::websocket_transport<>{web}, std::move(handler), "http");
+        executor, options, coronet::websocket_transport<>{web}, registry, std::move(handler),
+        "http");
   }
 
  private:
@@ -144,10 +149,12 @@ class chat_web::web_of final : public chat_web {
  public:
   template <typename Handler>
   web_of(const asio::any_io_executor& executor, const coronet::server_options& options,
-         typename Server::transport_type transport, Handler handler, std::string scheme)
+         typename Server::transport_type transport, coronet::metrics::metrics_registry& registry,
+         Handler handler, std::string scheme)
       : server_{executor, options, std::move(transport)},
         stops_{executor, SIGINT, SIGTERM},
         hangups_{executor} {
+    coronet::metrics::register_server(registry, server_);
     server_.template serve<coronet::line_codec>(std::move(handler));
     // Every signal_set waiting for a signal gets it: the TCP port's stop and this one both run.
     stops_.async_wait([this](std::error_code error, int) {

@@ -434,6 +434,38 @@ def scenario_slow_handshakes_are_reaped_while_tcp_chat_serves(scope):
     stop_server(server, scope)
 
 
+def scenario_the_web_port_is_counted_in_metrics(scope):
+    """The web port is a server of its own in --metrics (server="chat_server_web")."""
+    need_websockets()
+    server, address = start_server(scope, "chat_server", "--web", "127.0.0.1:0",
+                                   "--metrics", "127.0.0.1:0")
+    ports = {}
+    for _ in range(2):  # "web on" and "metrics on", in either order, after "listening on".
+        line = server.expect(r"^(web|metrics) on http://127\.0\.0\.1:(\d+)/(metrics)?$")
+        ports[line.group(1)] = int(line.group(2))
+    web = ("127.0.0.1", ports["web"])
+    tcp = LineClient(scope, address)
+    server.expect(linked_pattern(tcp))
+
+    async def chat():
+        member = await join_web(server, ws_url(web))
+        await member.send("counted")
+        tcp.expect_line("[%s] counted" % name_of(member))
+        await member.close()
+        server.expect(r"^Unlinked @ Addr \('127\.0\.0\.1', %d\)$" % member.local_address[1])
+
+    asyncio.run(asyncio.wait_for(chat(), 2 * WAIT))
+    status, _, body = http_get(("127.0.0.1", ports["metrics"]), "/metrics")
+    check(status == 200, "GET /metrics: status %d" % status)
+    text = body.decode("utf-8")
+    for expected in ('coronet_connections_accepted_total{server="chat_server_web"} 1',
+                     'coronet_connections_closed_total{server="chat_server_web",reason="peer_closed"} 1',
+                     'coronet_connections_accepted_total{server="chat_server"} 1'):
+        check(re.search("^" + re.escape(expected) + "$", text, re.M),
+              "no line %r in the scrape:\n%s" % (expected, text))
+    stop_server(server, scope)
+
+
 SCENARIOS = {name[len("scenario_"):]: function
              for name, function in sorted(globals().items()) if name.startswith("scenario_")}
 
