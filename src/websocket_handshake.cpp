@@ -43,8 +43,6 @@ class handshake_category final : public std::error_category {
 
 int status_of(websocket_handshake_errc error) noexcept {
   switch (error) {
-    case websocket_handshake_errc::unsupported_version:
-      return 426;
     case websocket_handshake_errc::origin_not_allowed:
       return 403;
     default:

@@ -63,12 +63,12 @@ TEST_CASE("websocket handshake refuses a missing or malformed key with 400") {
   }
 }
 
-TEST_CASE("websocket handshake refuses another version with 426 naming version 13") {
+TEST_CASE("websocket handshake refuses another version with 400 naming version 13") {
   for (const char* version : {"8", "14", ""}) {
     const auto answer =
         coronet::answer_websocket_handshake(decode(upgrade_request("", "", version)), {});
     CHECK(answer.error == websocket_handshake_errc::unsupported_version);
-    CHECK(answer.response.status == 426);
+    CHECK(answer.response.status == 400);
     CHECK(answer.response.headers.find("Sec-WebSocket-Version") == "13");
   }
 }

@@ -109,7 +109,7 @@ TEST_CASE("websocket server answers bad handshakes with their status and closes"
   const std::string version = "Sec-WebSocket-Version: 13\r\n";
   const std::vector<bad_handshake> cases = {
       {"missing key", upgrade_request(version, ""), "HTTP/1.1 400 ", "Sec-WebSocket-Key"},
-      {"wrong version", upgrade_request("Sec-WebSocket-Version: 8\r\n", key), "HTTP/1.1 426 ",
+      {"wrong version", upgrade_request("Sec-WebSocket-Version: 8\r\n", key), "HTTP/1.1 400 ",
        "Sec-WebSocket-Version: 13\r\n"},
       {"64 KiB header",
        upgrade_request(version, key, "X-Big: " + std::string(64 * 1024, 'a') + "\r\n"),

@@ -1,6 +1,6 @@
 // The WebSocket opening handshake (RFC 6455 section 4) as pure functions over the HTTP request
 // codec's types: the server checks a decoded http_request and gets the response to send (101,
-// or 400/403/426 with the reason); the client builds its request and checks the 101 it gets.
+// or 400/403 with the reason); the client builds its request and checks the 101 it gets.
 // Sec-WebSocket-Accept is base64(SHA-1(key + GUID)) computed with OpenSSL's libcrypto.
 #pragma once
 
@@ -19,7 +19,7 @@ enum class websocket_handshake_errc {
   bad_method,           ///< 400: not GET.
   bad_http_version,     ///< 400: not HTTP/1.1 or later.
   missing_connection,   ///< 400: "Connection" does not list "upgrade".
-  unsupported_version,  ///< 426: Sec-WebSocket-Version is not 13 (the answer names 13).
+  unsupported_version,  ///< 400: Sec-WebSocket-Version is not 13 (the answer names 13).
   bad_key,              ///< 400: Sec-WebSocket-Key missing, repeated, or not 16 bytes in base64.
   origin_not_allowed,   ///< 403: Origin not in the allow-list.
   bad_response,         ///< Client side: the server's answer is not a valid 101.
