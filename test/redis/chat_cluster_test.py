@@ -9,7 +9,6 @@ Standard library only; every wait is bounded; Redis listens on a free loopback p
 stopped by its PID. Exit code: 0 passed, 1 failed, 77 skipped (redis-server missing).
 """
 
-import argparse
 import os
 import re
 import shutil
@@ -23,10 +22,9 @@ import urllib.request
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "samples"))
-from samples_support import (BIN, WAIT, Failure, LineClient, Process, Scope, Skipped, check,
-                             free_port, join_chat, start_server)
+from samples_support import (BIN, WAIT, Failure, Process, Skipped, check, free_port, join_chat,
+                             run_scenario_script, start_server)
 
-SKIP = 77
 REDIS = {}
 
 
@@ -378,36 +376,20 @@ SCENARIOS = {
 }
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--list", action="store_true")
-    parser.add_argument("--run", choices=sorted(SCENARIOS))
-    parser.add_argument("--chat-server")
-    parser.add_argument("--chat-client")
-    parser.add_argument("--redis-server")
-    args = parser.parse_args()
-    if args.list:
-        print("\n".join(SCENARIOS))
-        return 0
-    if not (args.run and args.chat_server and args.redis_server):
-        parser.error("--run needs --chat-server and --redis-server")
-    if not os.path.exists(args.redis_server):
-        print("SKIPPED: no redis-server")
-        return SKIP
-    BIN.update(chat_server=args.chat_server, chat_client=args.chat_client or "")
+def add_redis_option(parser):
+    parser.add_argument("--redis-server", help="path of redis-server")
+
+
+def needs_redis(args):
+    if not args.redis_server or not os.path.exists(args.redis_server):
+        raise Skipped("no redis-server (scripts/setup installs it)")
     REDIS["binary"] = args.redis_server
-    started = time.monotonic()
-    try:
-        with Scope() as scope:
-            SCENARIOS[args.run](scope)
-    except Skipped as skipped:
-        print("SKIPPED %s: %s" % (args.run, skipped))
-        return SKIP
-    except Failure as failure:
-        print("FAILED %s: %s" % (args.run, failure))
-        return 1
-    print("passed %s in %.2f s" % (args.run, time.monotonic() - started))
-    return 0
+
+
+def main():
+    return run_scenario_script(__doc__, SCENARIOS, ("chat-server",), optional=("chat-client",),
+                               add_options=add_redis_option, prepare=needs_redis)
+
 
 
 if __name__ == "__main__":

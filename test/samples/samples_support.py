@@ -1,7 +1,9 @@
-"""Helpers of test_samples.py: sample programs as processes whose output lines can be awaited,
-plain-socket line clients, and a Scope that cleans up whatever a scenario started. Standard
-library only; every wait is bounded by WAIT."""
+"""Helpers of the black-box scenario scripts (test_samples.py and its siblings): sample programs
+as processes whose output lines can be awaited, plain-socket line clients, a Scope that cleans
+up whatever a scenario started, and the command line every script shares (run_scenario_script).
+Standard library only; every wait is bounded by WAIT."""
 
+import argparse
 import os
 import queue
 import re
@@ -301,3 +303,47 @@ def join_chat(scope, server, address, count):
     return clients
 
 
+SKIP = 77  # The exit status ctest's SKIP_RETURN_CODE counts as skipped.
+
+
+def run_scenario_script(doc, scenarios, binaries, optional=(), add_options=None, prepare=None,
+                        scope_type=None):
+    """The command line every scenario script shares, returning its exit status:
+
+        SCRIPT --list                                   the scenario names, one per line
+        SCRIPT --BINARY PATH ... --run SCENARIO         0 passed, 1 failed, 77 skipped
+
+    `binaries` are the built programs the scenarios need ("chat-server", ...) and `optional`
+    those they can do without; their paths go into BIN ("chat_server", ...). `add_options`
+    adds a script's own options to the parser; `prepare(args)` runs before the scenario and
+    raises Skipped when a tool or library is missing. `scope_type` defaults to Scope."""
+    parser = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    parser.add_argument("--list", action="store_true", help="print the scenario names")
+    parser.add_argument("--run", choices=sorted(scenarios), help="the scenario to run")
+    for binary in (*binaries, *optional):
+        parser.add_argument("--" + binary, help="path of the built " + binary.replace("-", "_"))
+    if add_options:
+        add_options(parser)
+    args = parser.parse_args()
+    if args.list:
+        print("\n".join(scenarios))
+        return 0
+    paths = {binary.replace("-", "_"): getattr(args, binary.replace("-", "_")) or ""
+             for binary in (*binaries, *optional)}
+    if not args.run or not all(paths[binary.replace("-", "_")] for binary in binaries):
+        parser.error("--run needs " + ", ".join("--" + binary for binary in binaries))
+    BIN.update(paths)
+    started = time.monotonic()
+    try:
+        if prepare:
+            prepare(args)
+        with (scope_type or Scope)() as scope:
+            scenarios[args.run](scope)
+    except Skipped as skipped:
+        print("SKIPPED %s: %s" % (args.run, skipped))
+        return SKIP
+    except Failure as failure:
+        print("FAILED %s: %s" % (args.run, failure))
+        return 1
+    print("passed %s in %.2f s" % (args.run, time.monotonic() - started))
+    return 0

@@ -18,10 +18,9 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
-from samples_support import (BIN, WAIT, Failure, LineClient, Scope, Skipped, check,  # noqa: E402
-                             linked_pattern, start_server, stop_server)
+from samples_support import (BIN, SKIP, WAIT, Failure, LineClient, Scope, Skipped,  # noqa: E402
+                             check, linked_pattern, start_server, stop_server)
 
-SKIP = 77
 PHONE = {"width": 390, "height": 844, "deviceScaleFactor": 2, "mobile": True}
 RECONNECT_LIMIT = 20.0  # The page must be back this long after the server is.
 

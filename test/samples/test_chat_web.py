@@ -8,7 +8,6 @@ members, driven by real third-party clients (Python's `websockets`, Node's `ws`)
 Run it with Debian's /usr/bin/python3 (the one that sees python3-websockets). Exit code: 0
 passed, 1 failed, 77 skipped (a client library is missing). Every wait is bounded."""
 
-import argparse
 import asyncio
 import http.client
 import os
@@ -25,11 +24,10 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.append(os.path.join(HERE, "..", "tls"))
-from samples_support import (BIN, WAIT, Failure, LineClient, Process, Scope, Skipped, check,  # noqa: E402
-                             linked_pattern, start_server, stop_server)
+from samples_support import (BIN, WAIT, Failure, LineClient, Process, Skipped, check,  # noqa: E402
+                             linked_pattern, run_scenario_script, start_server, stop_server)
 from test_websocket_clients import NODE_WS, RawClient, frame  # noqa: E402
 
-SKIP = 77
 
 
 def need_websockets():
@@ -471,29 +469,8 @@ SCENARIOS = {name[len("scenario_"):]: function
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--list", action="store_true", help="print the scenario names")
-    parser.add_argument("--run", choices=sorted(SCENARIOS), help="the scenario to run")
-    parser.add_argument("--chat-server", help="path of the built chat_server")
-    args = parser.parse_args()
-    if args.list:
-        print("\n".join(SCENARIOS))
-        return 0
-    if not args.run or not args.chat_server:
-        parser.error("--run needs --chat-server")
-    BIN.update(chat_server=args.chat_server)
-    started = time.monotonic()
-    try:
-        with Scope() as scope:
-            SCENARIOS[args.run](scope)
-    except Skipped as skipped:
-        print("SKIPPED %s: %s" % (args.run, skipped))
-        return SKIP
-    except Failure as failure:
-        print("FAILED %s: %s" % (args.run, failure))
-        return 1
-    print("passed %s in %.2f s" % (args.run, time.monotonic() - started))
-    return 0
+    return run_scenario_script(__doc__, SCENARIOS, ("chat-server",))
+
 
 
 if __name__ == "__main__":

@@ -12,7 +12,6 @@ Loopback and port 0 only; every wait is a bounded poll; every process a scenario
 killed in a finally block. Exit code: 0 passed, 1 failed, 77 skipped (a tool is missing).
 """
 
-import argparse
 import os
 import re
 import shutil
@@ -25,10 +24,9 @@ import time
 sys.dont_write_bytecode = True  # No __pycache__ in the source tree.
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.append(os.path.join(HERE, "..", "tls"))
-from samples_support import (BIN, WAIT, Failure, LineClient, Scope, Skipped, check, join_chat,
-                             linked_pattern, start_server, stop_server)
+from samples_support import (BIN, WAIT, Failure, LineClient, Skipped, check, join_chat,
+                             run_scenario_script, start_server, stop_server)
 
-SKIP = 77
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 MAX_LINE = 64 * 1024  # line_codec_options::max_line_length's default (docs/codecs.md).
 HTTP_READ_TIMEOUT = 10  # http_default_server_options(): a request must arrive within 10 s.
@@ -645,40 +643,22 @@ SCENARIOS = {name[len("scenario_"):]: function
              for name, function in sorted(globals().items()) if name.startswith("scenario_")}
 
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--list", action="store_true", help="print the scenario names")
-    parser.add_argument("--run", choices=sorted(SCENARIOS), help="the scenario to run")
-    for binary in ("chat-server", "echo-server", "udp-echo-server"):
-        parser.add_argument("--" + binary, help="path of the built " + binary.replace("-", "_"))
-    args = parser.parse_args()
-    if args.list:
-        print("\n".join(SCENARIOS))
-        return 0
-    if not args.run or not (args.chat_server and args.echo_server and args.udp_echo_server):
-        parser.error("--run needs --chat-server, --echo-server and --udp-echo-server")
-    BIN.update(chat_server=args.chat_server, echo_server=args.echo_server,
-               udp_echo_server=args.udp_echo_server)
-    started = time.monotonic()
+def needs_metrics_tools(args):
+    for tool in ("curl", "promtool"):
+        if not shutil.which(tool):
+            raise Skipped("%s is not installed (scripts/setup installs it)" % tool)
     try:
-        for tool in ("curl", "promtool"):
-            if not shutil.which(tool):
-                raise Skipped("%s is not installed (scripts/setup installs it)" % tool)
-        try:
-            import prometheus_client.parser  # noqa: F401
-        except ImportError:
-            raise Skipped("prometheus_client is not importable (python3-prometheus-client, "
-                          "for /usr/bin/python3)")
-        with Scope() as scope:
-            SCENARIOS[args.run](scope)
-    except Skipped as skipped:
-        print("SKIPPED %s: %s" % (args.run, skipped))
-        return SKIP
-    except Failure as failure:
-        print("FAILED %s: %s" % (args.run, failure))
-        return 1
-    print("passed %s in %.2f s" % (args.run, time.monotonic() - started))
-    return 0
+        import prometheus_client.parser  # noqa: F401
+    except ImportError:
+        raise Skipped("prometheus_client is not importable (python3-prometheus-client, "
+                      "for /usr/bin/python3)")
+
+
+def main():
+    return run_scenario_script(__doc__, SCENARIOS,
+                               ("chat-server", "echo-server", "udp-echo-server"),
+                               prepare=needs_metrics_tools)
+
 
 
 if __name__ == "__main__":

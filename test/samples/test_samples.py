@@ -11,7 +11,6 @@ sockets live in a fresh temporary directory, and every process a scenario starts
 reaped in a finally block. Exit code: 0 passed, 1 failed, 77 skipped (a tool is missing).
 """
 
-import argparse
 import os
 import re
 import shutil
@@ -24,11 +23,10 @@ import threading
 import time
 
 sys.dont_write_bytecode = True  # No __pycache__ in the source tree.
-from samples_support import (BIN, WAIT, Failure, LineClient, Process, Scope, Skipped, check,
-                             chat_client, free_port, join_chat, linked_pattern, start_server,
-                             stop_server)
+from samples_support import (BIN, WAIT, Failure, LineClient, Process, Skipped, check, chat_client,
+                             free_port, join_chat, linked_pattern, run_scenario_script,
+                             start_server, stop_server)
 
-SKIP = 77
 HERE = os.path.dirname(os.path.abspath(__file__))
 MINIMAL_CLIENT = os.path.join(HERE, "..", "..", "samples", "chat", "minimal_client.py")
 
@@ -584,31 +582,8 @@ SCENARIOS = {name[len("scenario_"):]: function
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--list", action="store_true", help="print the scenario names")
-    parser.add_argument("--run", choices=sorted(SCENARIOS), help="the scenario to run")
-    for binary in ("chat-server", "chat-client", "echo-server"):
-        parser.add_argument("--" + binary, help="path of the built " + binary.replace("-", "_"))
-    args = parser.parse_args()
-    if args.list:
-        print("\n".join(SCENARIOS))
-        return 0
-    if not args.run or not (args.chat_server and args.chat_client and args.echo_server):
-        parser.error("--run needs --chat-server, --chat-client and --echo-server")
-    BIN.update(chat_server=args.chat_server, chat_client=args.chat_client,
-               echo_server=args.echo_server)
-    started = time.monotonic()
-    try:
-        with Scope() as scope:
-            SCENARIOS[args.run](scope)
-    except Skipped as skipped:
-        print("SKIPPED %s: %s" % (args.run, skipped))
-        return SKIP
-    except Failure as failure:
-        print("FAILED %s: %s" % (args.run, failure))
-        return 1
-    print("passed %s in %.2f s" % (args.run, time.monotonic() - started))
-    return 0
+    return run_scenario_script(__doc__, SCENARIOS, ("chat-server", "chat-client", "echo-server"))
+
 
 
 if __name__ == "__main__":

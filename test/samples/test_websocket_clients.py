@@ -8,7 +8,6 @@ sockets answered with the right close code, and 1001 on SIGTERM.
 Run it with Debian's /usr/bin/python3 (the one that sees python3-websockets). Exit code: 0
 passed, 1 failed, 77 skipped (a client library is missing). Every wait is bounded."""
 
-import argparse
 import asyncio
 import base64
 import os
@@ -16,14 +15,12 @@ import shutil
 import signal
 import socket
 import struct
-import subprocess
 import sys
-import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from samples_support import BIN, WAIT, Failure, Scope, Skipped, check, start_server  # noqa: E402
+from samples_support import (WAIT, Failure, Skipped, check, run_scenario_script,  # noqa: E402
+                             start_server)
 
-SKIP = 77
 NODE_WS = "/usr/share/nodejs/ws"
 
 
@@ -230,29 +227,8 @@ SCENARIOS = {name[len("scenario_"):]: function
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--list", action="store_true", help="print the scenario names")
-    parser.add_argument("--run", choices=sorted(SCENARIOS), help="the scenario to run")
-    parser.add_argument("--echo-server", help="path of the built echo_server")
-    args = parser.parse_args()
-    if args.list:
-        print("\n".join(SCENARIOS))
-        return 0
-    if not args.run or not args.echo_server:
-        parser.error("--run needs --echo-server")
-    BIN.update(echo_server=args.echo_server)
-    started = time.monotonic()
-    try:
-        with Scope() as scope:
-            SCENARIOS[args.run](scope)
-    except Skipped as skipped:
-        print("SKIPPED %s: %s" % (args.run, skipped))
-        return SKIP
-    except Failure as failure:
-        print("FAILED %s: %s" % (args.run, failure))
-        return 1
-    print("passed %s in %.2f s" % (args.run, time.monotonic() - started))
-    return 0
+    return run_scenario_script(__doc__, SCENARIOS, ("echo-server",))
+
 
 
 if __name__ == "__main__":
