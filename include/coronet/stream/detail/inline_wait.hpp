@@ -14,6 +14,7 @@
 
 #include <system_error>
 #include <type_traits>
+#include <typeinfo>
 #include <utility>
 
 #include <asio/any_io_executor.hpp>
@@ -61,7 +62,10 @@ void async_wait_readable(Socket& socket, Handler handler, asio::cancellation_slo
   if constexpr (std::is_same_v<typename Socket::executor_type, asio::any_io_executor>) {
     using context_executor = asio::io_context::executor_type;
     const asio::any_io_executor& io_executor = socket.get_executor();
-    const context_executor* plain = io_executor.template target<context_executor>();
+    // Asio 1.22's any_executor::target<T>() does not check the type: target_type() first.
+    const bool plain_context = io_executor.target_type() == typeid(context_executor);
+    const context_executor* plain =
+        plain_context ? io_executor.template target<context_executor>() : nullptr;
     if (plain != nullptr && asio::get_associated_executor(handler) == io_executor) {
       auto& implementation = socket_internals<Socket>::implementation(socket);
       executorless_handler<Handler> bound{std::move(handler), slot};
