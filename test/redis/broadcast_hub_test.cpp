@@ -32,6 +32,7 @@ using coronet_test::numbered;
 using coronet_test::redis_process;
 using coronet_test::run_async;
 using coronet_test::status_log;
+using coronet_test::two_hub_room;
 using namespace std::chrono_literals;
 
 TEST_CASE("local hub delivers to every member of the room but the sender and in order") {
@@ -79,41 +80,15 @@ TEST_CASE(
         status_log log_a, log_b;
         redis_hub hub_a{io.get_executor(), hub_options(server.port(), log_a)};
         redis_hub hub_b{io.get_executor(), hub_options(server.port(), log_b)};
-        inbox a1, a2, b1, b2, other_room;
-        const auto sender_a = hub_a.join("lobby", a1.delivery());
-        hub_a.join("lobby", a2.delivery());
-        const auto sender_b = hub_b.join("lobby", b1.delivery());
-        hub_b.join("lobby", b2.delivery());
-        hub_b.join("other", other_room.delivery());
+        two_hub_room room;
+        room.join(hub_a, hub_b);
         hub_a.start();
         hub_b.start();
         const bool up = co_await eventually([&] { return hub_a.connected() && hub_b.connected(); });
         REQUIRE(up);
         CHECK(log_a.reports.back().line() ==
               "backplane: connected to 127.0.0.1:" + std::to_string(server.port()));
-
-        const auto lines_a = numbered("from a ", 1, 300);
-        const auto lines_b = numbered("from b ", 1, 300);
-        for (std::size_t i = 0; i < lines_a.size(); ++i) {
-          hub_a.publish("lobby", lines_a[i], sender_a);
-          hub_b.publish("lobby", lines_b[i], sender_b);
-          if (i % 50 == 0) co_await coronet_test::sleep_for(1ms);
-        }
-        const bool all = co_await eventually([&] {
-          return a1.lines.size() >= 300 && a2.lines.size() >= 600 && b1.lines.size() >= 300 &&
-                 b2.lines.size() >= 600;
-        });
-        CHECK(all);
-        co_await coronet_test::sleep_for(100ms);  // Anything extra would arrive by now.
-        CHECK(a1.lines == lines_b);
-        CHECK(b1.lines == lines_a);
-        CHECK(a2.lines.size() == 600);
-        CHECK(from_sender(a2.lines, "from a") == lines_a);
-        CHECK(from_sender(a2.lines, "from b") == lines_b);
-        CHECK(b2.lines.size() == 600);
-        CHECK(from_sender(b2.lines, "from a") == lines_a);
-        CHECK(from_sender(b2.lines, "from b") == lines_b);
-        CHECK(other_room.lines.empty());
+        co_await room.exchange(hub_a, hub_b, 300);
         const auto stats = hub_b.counters();
         CHECK(stats.received == 300);
         CHECK(stats.published == 300);

@@ -1,5 +1,6 @@
 // Helpers of the broadcast hub tests: a member that keeps what it receives, a hub's status
-// reports, hub options for a test Redis, polling with a bound, numbered lines.
+// reports, hub options for a test Redis, polling with a bound, numbered lines, and two hubs'
+// members exchanging lines in one room.
 #pragma once
 
 #include <chrono>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include <asio/awaitable.hpp>
+#include <catch2/catch.hpp>
 #include <coronet/broadcast/backplane_status.hpp>
 #include <coronet/broadcast/broadcast_hub.hpp>
 #include <coronet/broadcast/redis_hub.hpp>
@@ -88,5 +90,49 @@ inline std::vector<std::string> from_sender(const std::vector<std::string>& all,
     if (line.starts_with(prefix)) picked.push_back(line);
   return picked;
 }
+
+// Two hubs' members in room "lobby" (a1 and b1 send, a2 and b2 only listen) and one member of
+// room "other" on hub b. exchange() publishes `count` numbered lines from each sender and checks
+// what a hub user relies on: every other member gets each line exactly once, in each sender's
+// order, the sender never its own, and the other room nothing.
+struct two_hub_room {
+  inbox a1, a2, b1, b2, other_room;
+  coronet::broadcast::member_id sender_a = 0, sender_b = 0, listener_b = 0;
+
+  void join(coronet::broadcast::broadcast_hub& a, coronet::broadcast::broadcast_hub& b) {
+    sender_a = a.join("lobby", a1.delivery());
+    a.join("lobby", a2.delivery());
+    sender_b = b.join("lobby", b1.delivery());
+    listener_b = b.join("lobby", b2.delivery());
+    b.join("other", other_room.delivery());
+  }
+
+  asio::awaitable<void> exchange(coronet::broadcast::broadcast_hub& a,
+                                 coronet::broadcast::broadcast_hub& b, int count) {
+    const auto lines_a = numbered("from a ", 1, count);
+    const auto lines_b = numbered("from b ", 1, count);
+    for (std::size_t i = 0; i < lines_a.size(); ++i) {
+      a.publish("lobby", lines_a[i], sender_a);
+      b.publish("lobby", lines_b[i], sender_b);
+      if (i % 50 == 0) co_await sleep_for(std::chrono::milliseconds{1});
+    }
+    const std::size_t one = lines_a.size(), both = 2 * one;
+    const bool all = co_await eventually([&] {
+      return a1.lines.size() >= one && a2.lines.size() >= both && b1.lines.size() >= one &&
+             b2.lines.size() >= both;
+    });
+    CHECK(all);
+    co_await sleep_for(std::chrono::milliseconds{100});  // Anything extra would arrive by now.
+    CHECK(a1.lines == lines_b);
+    CHECK(b1.lines == lines_a);
+    CHECK(a2.lines.size() == both);
+    CHECK(from_sender(a2.lines, "from a") == lines_a);
+    CHECK(from_sender(a2.lines, "from b") == lines_b);
+    CHECK(b2.lines.size() == both);
+    CHECK(from_sender(b2.lines, "from a") == lines_a);
+    CHECK(from_sender(b2.lines, "from b") == lines_b);
+    CHECK(other_room.lines.empty());
+  }
+};
 
 }  // namespace coronet_test
