@@ -25,7 +25,6 @@ using coronet::broadcast::local_hub;
 using coronet::broadcast::redis_hub;
 using coronet::broadcast::redis_hub_options;
 using coronet_test::eventually;
-using coronet_test::from_sender;
 using coronet_test::hub_options;
 using coronet_test::inbox;
 using coronet_test::numbered;
@@ -169,22 +168,8 @@ TEST_CASE("redis hub resubscribes by itself after CLIENT KILL TYPE pubsub") {
         status_log log_a, log_b;
         redis_hub hub_a{io.get_executor(), hub_options(server.port(), log_a)};
         redis_hub hub_b{io.get_executor(), hub_options(server.port(), log_b)};
-        inbox a1, b1;
-        const auto sender = hub_a.join("lobby", a1.delivery());
-        hub_b.join("lobby", b1.delivery());
-        hub_a.start();
-        hub_b.start();
-        REQUIRE(co_await eventually([&] { return hub_a.connected() && hub_b.connected(); }));
-
-        const coronet::resp_value killed = server.command({"CLIENT", "KILL", "TYPE", "pubsub"});
-        CHECK(killed == coronet::resp_value::number(2));
-        REQUIRE(co_await eventually([&] {
-          return log_b.count(backplane_state::lost) == 1 && hub_b.connected() && hub_a.connected();
-        }));
-        hub_a.publish("lobby", "after the kill", sender);
-        REQUIRE(co_await eventually([&] { return b1.lines.size() == 1; }));
-        CHECK(b1.lines.front() == "after the kill");
-        CHECK(hub_b.counters().reconnects == 1);
+        co_await coronet_test::resubscribes_after_client_kill(server, hub_a, log_a, hub_b, log_b,
+                                                              [] {});
       },
       30s);
 }

@@ -1,6 +1,6 @@
 // Helpers of the broadcast hub tests: a member that keeps what it receives, a hub's status
-// reports, hub options for a test Redis, polling with a bound, numbered lines, and two hubs'
-// members exchanging lines in one room.
+// reports, hub options for a test Redis, polling with a bound, numbered lines, two hubs'
+// members exchanging lines in one room, and hubs resubscribing after Redis killed them.
 #pragma once
 
 #include <chrono>
@@ -17,6 +17,7 @@
 #include <coronet/broadcast/redis_hub.hpp>
 
 #include "../support/async_test.hpp"
+#include "redis_server_process.hpp"
 
 namespace coronet_test {
 
@@ -134,5 +135,32 @@ struct two_hub_room {
     CHECK(other_room.lines.empty());
   }
 };
+
+// The body of the "resubscribes by itself after CLIENT KILL TYPE pubsub" tests: two hubs (not
+// started) on `server`, one member each in "lobby". Redis kills both subscribers; both
+// hubs report the loss, reconnect and resubscribe without help, `then_check` runs (with both
+// connected again), and b's member gets a's next line.
+inline asio::awaitable<void> resubscribes_after_client_kill(
+    const redis_process& server, coronet::broadcast::redis_hub& a, status_log& log_a,
+    coronet::broadcast::redis_hub& b, status_log& log_b, std::function<void()> then_check) {
+  inbox a1, b1;
+  const auto sender = a.join("lobby", a1.delivery());
+  b.join("lobby", b1.delivery());
+  a.start();
+  b.start();
+  REQUIRE(co_await eventually([&] { return a.connected() && b.connected(); }));
+
+  const coronet::resp_value killed = server.command({"CLIENT", "KILL", "TYPE", "pubsub"});
+  CHECK(killed == coronet::resp_value::number(2));
+  REQUIRE(co_await eventually([&] {
+    return log_a.count(backplane_state::lost) == 1 && log_b.count(backplane_state::lost) == 1 &&
+           a.connected() && b.connected();
+  }));
+  then_check();
+  a.publish("lobby", "after the kill", sender);
+  REQUIRE(co_await eventually([&] { return b1.lines.size() == 1; }));
+  CHECK(b1.lines.front() == "after the kill");
+  CHECK(b.counters().reconnects == 1);
+}
 
 }  // namespace coronet_test
