@@ -12,38 +12,21 @@ namespace {
 using broadcast::hub_stats;
 using broadcast::room_stats;
 
-metric_family make_family(std::string name, std::string help, metric_type type,
-                          std::vector<std::string> label_names) {
-  metric_family family;
-  family.name = std::move(name);
-  family.help = std::move(help);
-  family.type = type;
-  family.label_names = std::move(label_names);
-  return family;
-}
-
-void add(metric_family& family, std::vector<std::string> label_values, double value) {
-  metric_sample sample;
-  sample.label_values = std::move(label_values);
-  sample.value = value;
-  family.samples.push_back(std::move(sample));
-}
-
 // A counter family with the labels hub and room: one sample per room.
 void per_room(const hub_metrics& m, std::vector<metric_family>& out, std::string name,
               std::string help, std::uint64_t room_stats::*field) {
   metric_family family =
-      make_family(std::move(name), std::move(help), metric_type::counter, {"hub", "room"});
+      metric_family::of(std::move(name), std::move(help), metric_type::counter, {"hub", "room"});
   for (const room_stats& room : m.rooms)
-    add(family, {m.hub, room.room}, static_cast<double>(room.*field));
+    family.add_sample({m.hub, room.room}, static_cast<double>(room.*field));
   out.push_back(std::move(family));
 }
 
 // A family with the single label hub and one sample.
 void hub_wide(const hub_metrics& m, std::vector<metric_family>& out, std::string name,
               std::string help, metric_type type, double value) {
-  metric_family family = make_family(std::move(name), std::move(help), type, {"hub"});
-  add(family, {m.hub}, value);
+  metric_family family = metric_family::of(std::move(name), std::move(help), type, {"hub"});
+  family.add_sample({m.hub}, value);
   out.push_back(std::move(family));
 }
 

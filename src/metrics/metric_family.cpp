@@ -1,5 +1,7 @@
-// Metric types' names and the rules for metric and label names.
+// Metric types' names, the rules for metric and label names, and adding a sample to a family.
 #include "coronet/metrics/metric_family.hpp"
+
+#include <utility>
 
 namespace coronet::metrics {
 namespace {
@@ -39,6 +41,23 @@ bool is_valid_label_name(std::string_view name) noexcept {
     if (!(is_letter_or_underscore(c) || is_digit(c))) return false;
   }
   return true;
+}
+
+metric_family metric_family::of(std::string name, std::string help, metric_type type,
+                                std::vector<std::string> label_names) {
+  metric_family family;
+  family.name = std::move(name);
+  family.help = std::move(help);
+  family.type = type;
+  family.label_names = std::move(label_names);
+  return family;
+}
+
+void metric_family::add_sample(std::vector<std::string> label_values, double value) {
+  metric_sample sample;
+  sample.label_values = std::move(label_values);
+  sample.value = value;
+  samples.push_back(std::move(sample));
 }
 
 }  // namespace coronet::metrics

@@ -10,21 +10,10 @@
 namespace coronet::metrics {
 namespace {
 
+// A family labelled by server unless told otherwise.
 metric_family make_family(std::string name, std::string help, metric_type type,
                           std::vector<std::string> label_names = {"server"}) {
-  metric_family family;
-  family.name = std::move(name);
-  family.help = std::move(help);
-  family.type = type;
-  family.label_names = std::move(label_names);
-  return family;
-}
-
-void add(metric_family& family, std::vector<std::string> label_values, double value) {
-  metric_sample sample;
-  sample.label_values = std::move(label_values);
-  sample.value = value;
-  family.samples.push_back(std::move(sample));
+  return metric_family::of(std::move(name), std::move(help), type, std::move(label_names));
 }
 
 double as_value(std::uint64_t count) {
@@ -35,7 +24,7 @@ double as_value(std::uint64_t count) {
 void single(std::vector<metric_family>& out, const std::string& server, std::string name,
             std::string help, metric_type type, std::uint64_t value) {
   metric_family family = make_family(std::move(name), std::move(help), type);
-  add(family, {server}, as_value(value));
+  family.add_sample({server}, as_value(value));
   out.push_back(std::move(family));
 }
 
@@ -57,8 +46,8 @@ void append_connection_families(const server_metrics& m, std::vector<metric_fami
                   "Connections closed without a session: max_connections reached (full), or a "
                   "failed or timed-out handshake (handshake).",
                   metric_type::counter, {"server", "reason"});
-  add(refused, {server, "full"}, as_value(m.refused_full));
-  if (m.has_handshake) add(refused, {server, "handshake"}, as_value(m.refused_handshake));
+  refused.add_sample({server, "full"}, as_value(m.refused_full));
+  if (m.has_handshake) refused.add_sample({server, "handshake"}, as_value(m.refused_handshake));
   out.push_back(std::move(refused));
 
   single(out, server, "coronet_connections_active", "Sessions running now.", metric_type::gauge,
@@ -68,7 +57,7 @@ void append_connection_families(const server_metrics& m, std::vector<metric_fami
       make_family("coronet_connections_closed_total", "Sessions that ended, by reason.",
                   metric_type::counter, {"server", "reason"});
   for (const close_reason reason : reported_close_reasons) {
-    add(closed, {server, std::string{to_string(reason)}}, as_value(m.closed_for(reason)));
+    closed.add_sample({server, std::string{to_string(reason)}}, as_value(m.closed_for(reason)));
   }
   out.push_back(std::move(closed));
 
@@ -89,9 +78,9 @@ void append_connection_families(const server_metrics& m, std::vector<metric_fami
     metric_family handshakes =
         make_family("coronet_tls_handshakes_total", "Handshakes of the transport (TLS), by result.",
                     metric_type::counter, {"server", "result"});
-    add(handshakes, {server, "ok"}, as_value(m.handshakes_ok));
-    add(handshakes, {server, "failed"}, as_value(m.handshakes_failed));
-    add(handshakes, {server, "timed_out"}, as_value(m.handshakes_timed_out));
+    handshakes.add_sample({server, "ok"}, as_value(m.handshakes_ok));
+    handshakes.add_sample({server, "failed"}, as_value(m.handshakes_failed));
+    handshakes.add_sample({server, "timed_out"}, as_value(m.handshakes_timed_out));
     out.push_back(std::move(handshakes));
   }
 }
@@ -115,11 +104,11 @@ void append_traffic_families(const server_metrics& m, std::vector<metric_family>
                   metric_type::counter, {"server", "kind"});
   // The two kinds every text codec can report are always there, so that dashboards find them.
   for (const std::string_view kind : {"invalid_utf8", "frame_too_long"}) {
-    add(decode, {server, std::string{kind}}, as_value(m.decode_errors_of(kind)));
+    decode.add_sample({server, std::string{kind}}, as_value(m.decode_errors_of(kind)));
   }
   for (const decode_error_total& entry : m.decode_errors) {
     if (entry.kind != "invalid_utf8" && entry.kind != "frame_too_long") {
-      add(decode, {server, entry.kind}, as_value(entry.count));
+      decode.add_sample({server, entry.kind}, as_value(entry.count));
     }
   }
   out.push_back(std::move(decode));
@@ -148,9 +137,9 @@ void append_families(const datagram_server_metrics& snapshot, std::vector<metric
   metric_family rejected = make_family("coronet_datagrams_rejected_total",
                                        "Datagrams received but not delivered, by kind.",
                                        metric_type::counter, {"server", "kind"});
-  add(rejected, {server, "frame_too_long"}, as_value(endpoint.rejected_oversize));
-  add(rejected, {server, "invalid_utf8"}, as_value(endpoint.rejected_invalid_utf8));
-  add(rejected, {server, "other"}, as_value(endpoint.rejected_other));
+  rejected.add_sample({server, "frame_too_long"}, as_value(endpoint.rejected_oversize));
+  rejected.add_sample({server, "invalid_utf8"}, as_value(endpoint.rejected_invalid_utf8));
+  rejected.add_sample({server, "other"}, as_value(endpoint.rejected_other));
   out.push_back(std::move(rejected));
 
   single(
@@ -161,8 +150,8 @@ void append_families(const datagram_server_metrics& snapshot, std::vector<metric
   metric_family errors = make_family("coronet_datagram_socket_errors_total",
                                      "Receives and sends that failed with a socket error.",
                                      metric_type::counter, {"server", "operation"});
-  add(errors, {server, "receive"}, as_value(endpoint.receive_errors));
-  add(errors, {server, "send"}, as_value(endpoint.send_errors));
+  errors.add_sample({server, "receive"}, as_value(endpoint.receive_errors));
+  errors.add_sample({server, "send"}, as_value(endpoint.send_errors));
   out.push_back(std::move(errors));
 
   single(out, server, "coronet_bytes_received_total",

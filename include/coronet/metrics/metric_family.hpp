@@ -41,6 +41,12 @@ struct metric_family {
   /// Histogram: the buckets' upper bounds, increasing (the +Inf bucket is implied).
   std::vector<double> bucket_bounds;
   std::vector<metric_sample> samples;
+
+  /// A family with no samples yet.
+  static metric_family of(std::string name, std::string help, metric_type type,
+                          std::vector<std::string> label_names);
+  /// Appends a sample with these label values (one per label name) and this value.
+  void add_sample(std::vector<std::string> label_values, double value);
 };
 
 /// Whether `name` is a valid metric name ([a-zA-Z_:][a-zA-Z0-9_:]*).
