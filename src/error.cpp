@@ -28,6 +28,8 @@ class coronet_category final : public std::error_category {
         return "peer reads too slowly: send queue limit reached";
       case errc::connection_closed:
         return "connection closed";
+      case errc::answered_without_session:
+        return "answered by the transport without a session";
     }
     return "unknown coronet error " + std::to_string(value);
   }

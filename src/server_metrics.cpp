@@ -55,6 +55,7 @@ server_metrics& server_metrics::operator+=(const server_metrics& other) {
   handshakes_ok += other.handshakes_ok;
   handshakes_failed += other.handshakes_failed;
   handshakes_timed_out += other.handshakes_timed_out;
+  handshakes_answered += other.handshakes_answered;
   connection_duration += other.connection_duration;
   return *this;
 }
@@ -126,6 +127,7 @@ server_metrics server_counters::snapshot() const {
   out.handshakes_ok = handshakes_ok.value();
   out.handshakes_failed = handshakes_failed.value();
   out.handshakes_timed_out = handshakes_timed_out.value();
+  out.handshakes_answered = handshakes_answered.value();
   return out;
 }
 

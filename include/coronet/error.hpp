@@ -20,6 +20,9 @@ enum class errc {
   send_queue_full,       ///< The send queue is at its limit; the message was not queued.
   slow_consumer,         ///< The peer did not read fast enough; the connection was dropped.
   connection_closed,     ///< The connection is closed (by us, the peer, or an earlier error).
+  /// Not a failure: the transport's handshake answered the peer itself (a page or a health
+  /// check on a WebSocket port) and closed; no session follows.
+  answered_without_session,
 };
 
 /// The category of every coronet::errc value; its name() is "coronet".

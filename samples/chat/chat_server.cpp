@@ -5,7 +5,8 @@
 // openssl s_client, Python's ssl module); SIGHUP then reloads the certificate. With --redis the
 // room spans every chat_server on that Redis (a backplane, coronet/broadcast/redis_hub.hpp).
 // With --web HOST:PORT it also serves the chat page and WebSocket into the same room
-// (chat_web.hpp); --max-connections then counts members of both kinds.
+// (chat_web.hpp); --max-connections then counts members of both kinds, and the page fetches
+// and idle connections browsers open besides count only against --web-max-connections.
 #include <atomic>
 #include <csignal>
 #include <cstdint>
@@ -133,8 +134,9 @@ std::function<std::string(double)> chat_stats(const chat_metrics& chat) {
   };
 }
 
-// The room's seats: --max-connections members, TCP and web together. Each port's server also
-// caps its own connections (web handshakes included) at the same number.
+// The room's seats: --max-connections members, TCP and web together. The TCP port's server caps
+// its connections at the same number; the web port's at --web-max-connections, since a browser
+// holds a few connections (the page, idle ones opened ahead) besides its member's WebSocket.
 struct chat_seats {
   std::size_t cap;
   std::size_t taken = 0;

@@ -31,12 +31,20 @@
 
 namespace samples {
 
-/// What --web and --web-max-message ask for.
+/// What --web, --web-max-message and --web-max-connections ask for.
 struct web_settings {
   std::string host;
   std::uint16_t port = 0;
   std::size_t max_message = 1024 * 1024;
+  /// The web port's own cap on open connections. 0: the room's cap plus web_spare_connections.
+  std::size_t max_connections = 0;
 };
+
+/// Connections the web port keeps beyond the room's seats by default: a browser loading the page
+/// opens more than its WebSocket (the page, its favicon, and idle connections it opens ahead in
+/// case it needs them, which last until the handshake deadline closes them). Members themselves
+/// are capped by the room's seats, TCP and web together, whatever this allows.
+inline constexpr std::size_t web_spare_connections = 64;
 
 /// Declares --web and --web-max-message.
 inline void add_web_options(command_line& cli) {
@@ -44,7 +52,10 @@ inline void add_web_options(command_line& cli) {
              "also serve the chat page (GET /) and WebSocket (GET /ws) into the same room; "
              "port 0 picks one; https/wss with --tls-cert")
       .option("--web-max-message", "BYTES", "1048576",
-              "largest WebSocket message accepted (larger: closed with 1009)");
+              "largest WebSocket message accepted (larger: closed with 1009)")
+      .option("--web-max-connections", "N", "",
+              "open connections on the web port, page fetches included (default: "
+              "--max-connections + 64); members stay capped by --max-connections");
 }
 
 /// The web port the command line asks for, if any. Throws usage_error for a bad address.
@@ -67,6 +78,10 @@ inline std::optional<web_settings> web_settings_from(const command_line& cli) {
   }
   settings.port = static_cast<std::uint16_t>(std::stoul(port));
   settings.max_message = static_cast<std::size_t>(cli.number("--web-max-message", 1, 1LL << 30));
+  if (!cli.text("--web-max-connections").empty()) {
+    settings.max_connections =
+        static_cast<std::size_t>(cli.number("--web-max-connections", 1, 1'000'000));
+  }
   return settings;
 }
 
@@ -102,11 +117,11 @@ class chat_web {
  public:
   virtual ~chat_web() = default;
 
-  /// Starts the web port on `executor` with the chat server's `options` (limits, timeouts,
-  /// cap) at `settings`' address, serving `handler` (the chat session, as on the TCP port).
-  /// Prints "web on http(s)://HOST:PORT/" once the executor runs, so after "listening on".
-  /// Its connection metrics go into `registry` as server="chat_server_web".
-  /// Throws std::system_error when the address cannot be bound.
+  /// Starts the web port on `executor` with the chat server's `options` (limits, timeouts) and
+  /// the cap in `settings` at `settings`' address, serving `handler` (the chat session, as on the
+  /// TCP port). Prints "web on http(s)://HOST:PORT/" once the executor runs, so after "listening
+  /// on". Its connection metrics go into `registry` as server="chat_server_web". Throws
+  /// std::system_error when the address cannot be bound.
   template <typename Handler>
   static std::unique_ptr<chat_web> start(const asio::any_io_executor& executor,
                                          coronet::server_options options,
@@ -115,6 +130,9 @@ class chat_web {
                                          coronet::metrics::metrics_registry& registry,
                                          Handler handler) {
     options.name = "chat_server_web";
+    options.max_connections = settings.max_connections != 0
+                                  ? settings.max_connections
+                                  : options.max_connections + web_spare_connections;
     options.host = settings.host;
     options.port = settings.port;
     options.unix_path.clear();

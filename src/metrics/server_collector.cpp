@@ -81,6 +81,7 @@ void append_connection_families(const server_metrics& m, std::vector<metric_fami
     handshakes.add_sample({server, "ok"}, as_value(m.handshakes_ok));
     handshakes.add_sample({server, "failed"}, as_value(m.handshakes_failed));
     handshakes.add_sample({server, "timed_out"}, as_value(m.handshakes_timed_out));
+    handshakes.add_sample({server, "answered"}, as_value(m.handshakes_answered));
     out.push_back(std::move(handshakes));
   }
 }

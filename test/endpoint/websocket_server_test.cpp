@@ -175,13 +175,16 @@ TEST_CASE("a full websocket server completes the handshake then sends the refusa
 
 TEST_CASE("websocket server answers plain HTTP with its http_handler and upgrades only its path") {
   run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    auto observer = std::make_shared<coronet_test::counting_observer>();
+    coronet::server_options options = quiet_options();
+    options.observer = observer;
     websocket_server_options web_options;
     web_options.path = "/ws";
     web_options.http_handler = [](const coronet::http_request& request) {
       return coronet::http_response::with_body(200, "page for " + std::string{request.path()},
                                                "text/html; charset=utf-8");
     };
-    websocket_server web{io, quiet_options(), websocket_transport<>{web_options}};
+    websocket_server web{io, options, websocket_transport<>{web_options}};
     web.serve<line_codec>(shout_back);
 
     auto socket = co_await raw_connect(port_of(web));
@@ -191,6 +194,13 @@ TEST_CASE("websocket server answers plain HTTP with its http_handler and upgrade
     CHECK(page.substr(0, 15) == "HTTP/1.1 200 OK");
     CHECK(page.find("text/html") != std::string::npos);
     CHECK(page.substr(page.size() - 20) == "page for /index.html");
+    // A served page is not a failed handshake: counted as answered, never refused or logged.
+    for (int i = 0; i < 100 && web.metrics().handshakes_answered == 0; ++i)
+      co_await sleep_for(10ms);
+    CHECK(web.metrics().handshakes_answered == 1);
+    CHECK(web.metrics().handshakes_failed == 0);
+    CHECK(web.metrics().refused_handshake == 0);
+    CHECK(observer->handshakes_failed.empty());
 
     auto elsewhere = co_await coronet::websocket_connect_ex("127.0.0.1", port_of(web), "/other");
     CHECK(elsewhere.error == coronet::websocket_handshake_errc::bad_response);

@@ -287,6 +287,52 @@ def scenario_the_cap_counts_tcp_and_web_members(scope):
     stop_server(server, scope)
 
 
+def scenario_page_fetches_and_idle_connections_take_no_seats(scope):
+    """A browser opens the page, its favicon and idle connections ahead of need besides its
+    WebSocket: those count against --web-max-connections, never against the room's seats, and a
+    served page is not logged as a failed handshake."""
+    need_websockets()
+    server, address, web, _ = start_chat(scope, "--max-connections", "2")
+    for _ in range(6):  # More than the room's seats, held open without a byte sent.
+        scope.sockets.append(socket.create_connection(web, timeout=WAIT))
+    for path in ("/", "/favicon.ico", "/"):
+        check(http_get(web, path)[0] in (200, 404), "GET %s" % path)
+    tcp = LineClient(scope, address)
+    server.expect(linked_pattern(tcp))
+
+    async def join():
+        member = await join_web(server, ws_url(web))
+        tcp.send_line("both seats taken")
+        await expect_message(member, "[%s] both seats taken" % tcp.name)
+        # The room is full now, whatever the web port still allows.
+        late = LineClient(scope, address)
+        late.expect_line("error: server full (2 connections)")
+        await member.close()
+
+    asyncio.run(asyncio.wait_for(join(), 2 * WAIT))
+    stop_server(server, scope)
+    check("handshake failed" not in server.stderr_text(),
+          "a served page was logged as a failed handshake:\n" + server.stderr_text())
+
+
+def scenario_web_max_connections_caps_the_web_port(scope):
+    """Connections on the web port, handshakes in progress included, stop at
+    --web-max-connections even while the room has seats: the next gets the refusal."""
+    need_websockets()
+    server, _, web, _ = start_chat(scope, "--max-connections", "5", "--web-max-connections", "2")
+    for _ in range(2):  # Held open, handshakes that never start.
+        scope.sockets.append(socket.create_connection(web, timeout=WAIT))
+
+    async def refused():
+        import websockets
+        async with websockets.connect(ws_url(web)) as third:
+            await expect_message(third, "error: server full (2 connections)")
+            await asyncio.wait_for(third.wait_closed(), WAIT)
+
+    asyncio.run(asyncio.wait_for(refused(), 2 * WAIT))
+    stop_server(server, scope)
+
+
 def scenario_sigterm_sends_1001_to_web_members(scope):
     need_websockets()
     import websockets

@@ -45,6 +45,7 @@ struct server_counters {
   event_counter handshakes_ok;
   event_counter handshakes_failed;
   event_counter handshakes_timed_out;
+  event_counter handshakes_answered;
   std::array<event_counter, connection_duration_bounds.size() + 1> duration_buckets;
   event_counter duration_nanoseconds;
 };

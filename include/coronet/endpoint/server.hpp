@@ -37,6 +37,7 @@
 #include "coronet/endpoint/server_options.hpp"
 #include "coronet/endpoint/socket_options.hpp"
 #include "coronet/endpoint/stream_transport.hpp"
+#include "coronet/error.hpp"
 
 namespace coronet {
 
@@ -326,7 +327,12 @@ class basic_server {
             if (!error && owner->lifecycle.stopping()) error = asio::error::operation_aborted;
             if (error) {
               if (!becomes_session) --owner->refusing;  // A refusal ends here.
-              handshake_failed(owner, *pending, error, becomes_session);
+              if (error == errc::answered_without_session) {
+                // Served, not failed (a page on a WebSocket port): neither logged nor refused.
+                if (owner->counters) owner->counters->handshakes_answered.add(1);
+              } else {
+                handshake_failed(owner, *pending, error, becomes_session);
+              }
               pending.reset();
               owner->lifecycle.unit_ended(owner->drained());
               return;

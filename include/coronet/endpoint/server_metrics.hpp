@@ -85,6 +85,8 @@ struct server_metrics {
   std::uint64_t handshakes_ok = 0;
   std::uint64_t handshakes_failed = 0;
   std::uint64_t handshakes_timed_out = 0;
+  /// Handshakes that answered the peer themselves (a web page on a WebSocket port).
+  std::uint64_t handshakes_answered = 0;
 
   /// How long sessions lasted, from their start to their end.
   duration_histogram connection_duration;

@@ -22,6 +22,7 @@
 #include "coronet/codec/websocket_handshake.hpp"
 #include "coronet/endpoint/server.hpp"
 #include "coronet/endpoint/stream_transport.hpp"
+#include "coronet/error.hpp"
 #include "coronet/stream/connection_options.hpp"
 #include "coronet/stream/detail/last_word_codec.hpp"
 #include "coronet/stream/detail/stream_ref.hpp"
@@ -142,7 +143,7 @@ class websocket_transport {
     if (!is_websocket_upgrade(*request) && settings->http_handler) {
       http_response answer = settings->http_handler(*request);
       co_await refuse(http, std::move(answer));
-      co_return websocket_handshake_errc::not_an_upgrade;
+      co_return errc::answered_without_session;
     }
     if (!settings->path.empty() && request->path() != settings->path) {
       http_response not_found = http_response::with_body(404, "no WebSocket at this path\n");
