@@ -27,6 +27,8 @@ std::string_view coronet_error_name(errc value) noexcept {
       return "slow_consumer";
     case errc::connection_closed:
       return "connection_closed";
+    case errc::answered_without_session:
+      return "answered_without_session";
   }
   return {};
 }
