@@ -6,6 +6,7 @@
 #include <catch2/catch.hpp>
 #include <coronet/codec/line_codec.hpp>
 #include <coronet/codec/websocket_codec.hpp>
+#include <coronet/connection_observer.hpp>
 #include <coronet/stream/framed_connection.hpp>
 #include <coronet/stream/websocket_connection.hpp>
 #include <coronet/testing/memory_stream.hpp>
@@ -35,6 +36,16 @@ using coronet_test::send_raw;
 namespace {
 
 using ws_connection = coronet::websocket_connection<memory_stream>;
+
+// The decode errors a connection reports to its observer.
+struct decode_error_recorder : coronet::connection_observer {
+  void on_decode_error(std::error_code error, bool was_recoverable) override {
+    errors.push_back(error);
+    recoverable = recoverable || was_recoverable;
+  }
+  std::vector<std::error_code> errors;
+  bool recoverable = false;
+};
 
 // The far end of a WebSocket connection, frame by frame.
 struct raw_client {
@@ -218,6 +229,8 @@ TEST_CASE("websocket connection closes with the protocol error's code") {
       websocket_options options;
       options.codec.max_message_size = 1000;
       auto [ws, client] = make_ws_pair(io, options);
+      decode_error_recorder observer;
+      ws.set_observer(&observer);
       co_await send_raw(client.stream, test.bytes);
       // Whatever valid message came before the bad frame is read first.
       auto result = co_await ws.read();
@@ -226,6 +239,10 @@ TEST_CASE("websocket connection closes with the protocol error's code") {
       CHECK(result.decode_error());
       CHECK(coronet::close_code_for(result.error()) == test.code);
       CHECK(ws.close_reason() == coronet::close_reason::protocol_error);
+      // Counted once, whether the codec found it or the stage (binary to a text handler).
+      REQUIRE(observer.errors.size() == 1);
+      CHECK(observer.errors[0] == result.error());
+      CHECK_FALSE(observer.recoverable);
       co_await ws.close_gracefully(1s);
       auto frame = co_await client.next();
       REQUIRE(frame);

@@ -49,6 +49,9 @@ struct websocket_codec_options {
 class websocket_codec {
  public:
   using message_type = websocket_message;
+  /// A peer that breaks the protocol is answered with a close frame carrying the error's code
+  /// before the stream closes (see answering_codec).
+  static constexpr bool answers_fatal_errors = true;
 
   websocket_codec() = default;
   explicit websocket_codec(websocket_codec_options options) : options_{options} {}

@@ -24,7 +24,6 @@
 #include "coronet/endpoint/stream_transport.hpp"
 #include "coronet/error.hpp"
 #include "coronet/stream/connection_options.hpp"
-#include "coronet/stream/detail/last_word_codec.hpp"
 #include "coronet/stream/detail/stream_ref.hpp"
 #include "coronet/stream/framed_connection.hpp"
 #include "coronet/stream/websocket_connection.hpp"
@@ -103,9 +102,9 @@ class websocket_transport {
 
  private:
   using next_stream = typename Base::stream_type;
-  // The request's codec answers its own errors (400, 414, 431) before the stream closes.
-  using request_codec = detail::last_word_codec<http_request_codec>;
-  using request_connection = framed_connection<request_codec, detail::stream_ref<next_stream>>;
+  // The request's codec answers its own errors (400, 414, 431) before the stream closes
+  // (answering_codec: the connection stays writable after one).
+  using request_connection = framed_connection<http_request_codec, detail::stream_ref<next_stream>>;
 
   template <typename Done>
   static void upgrade(stream_type& stream, std::shared_ptr<const websocket_server_options> settings,
@@ -127,12 +126,10 @@ class websocket_transport {
     limits.idle_timeout = std::chrono::milliseconds{0};  // The handshake deadline bounds it.
     limits.decode_errors = decode_error_policy::report;
     request_connection http{detail::stream_ref<next_stream>{stream.next_layer()},
-                            request_codec{http_request_codec{settings->request}}, limits};
+                            http_request_codec{settings->request}, limits};
     auto received = co_await http.read();
-    if (!received) co_return received.error();  // The peer left, or the deadline closed it.
-    http_request* request = &received->message;
-    if (received->error) {
-      const std::error_code error = received->error;
+    if (!received && received.decode_error()) {
+      const std::error_code error = received.error();
       if (const int status = http_status_of(error); status != 0) {
         http_response refusal =
             http_response::with_body(status, std::string{http_reason_phrase(status)} + "\n");
@@ -140,6 +137,8 @@ class websocket_transport {
       }
       co_return error;
     }
+    if (!received) co_return received.error();  // The peer left, or the deadline closed it.
+    http_request* request = &*received;
     if (!is_websocket_upgrade(*request) && settings->http_handler) {
       http_response answer = settings->http_handler(*request);
       co_await refuse(http, std::move(answer));

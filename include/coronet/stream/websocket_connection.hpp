@@ -23,7 +23,6 @@
 #include "coronet/error.hpp"
 #include "coronet/read_result.hpp"
 #include "coronet/stream/connection_options.hpp"
-#include "coronet/stream/detail/last_word_codec.hpp"
 #include "coronet/stream/encoded_message.hpp"
 #include "coronet/stream/framed_connection.hpp"
 #include "coronet/stream/stream_concepts.hpp"
@@ -51,8 +50,9 @@ struct websocket_options {
 /// progress (a handler that reads, as every line handler does).
 template <byte_stream Stream>
 class websocket_connection {
-  using stage = detail::last_word_codec<websocket_codec>;
-  using inner_connection = framed_connection<stage, Stream>;
+  // The codec answers its fatal errors (answering_codec): after one, the inner connection stops
+  // reading but stays writable for the close frame that answers it.
+  using inner_connection = framed_connection<websocket_codec, Stream>;
 
  public:
   using stream_type = Stream;
@@ -95,7 +95,7 @@ class websocket_connection {
 
   /// A message framed once, to be written to many connections (a chat room's broadcast): the
   /// server role's frames carry no mask, so their bytes are the same for every recipient.
-  using encoded_text = encoded_message<stage>;
+  using encoded_text = encoded_message<websocket_codec>;
 
   /// Frames `text` as one text message for write(encoded_text) on this connection or any other
   /// with the same codec options. Its error() is errc::invalid_utf8 for text that is not UTF-8.
@@ -195,7 +195,7 @@ class websocket_connection {
   struct state {
     state(Stream stream, const websocket_options& websocket, const connection_options& limits)
         : options{websocket},
-          inner{std::move(stream), stage{websocket_codec{websocket.codec}}, limits},
+          inner{std::move(stream), websocket_codec{websocket.codec}, limits},
           ping_timer{inner.get_executor()} {}
 
     void stop_pinging() {
@@ -249,13 +249,14 @@ class websocket_connection {
       if (s->close_received) co_return result::failure(asio::error::eof);
       if (s->failure) co_return result::failure(s->failure);
       auto next = co_await s->inner.read();
-      if (!next) co_return result::failure(next.error(), next.reason(), false);
-      s->heard_from_peer = true;
-      const auto& event = *next;
-      if (event.error) {
-        co_return fail(*s, event.error, event.reason);
+      if (!next) {
+        // A frame that breaks the protocol: the inner connection counted it and stays open for
+        // the close frame that answers it.
+        if (next.decode_error()) co_return answer(*s, next.error(), next.reason());
+        co_return result::failure(next.error(), next.reason(), false);
       }
-      const websocket_message& message = event.message;
+      s->heard_from_peer = true;
+      const websocket_message& message = *next;
       switch (message.kind) {
         case websocket_kind::ping:
           // Dropped when the send queue is full: the peer is not reading anyway.
@@ -281,10 +282,17 @@ class websocket_connection {
     }
   }
 
+  // A protocol error found here rather than by the codec: counted like the codec's, answered.
   static read_result<std::string_view> fail(state& s, std::error_code error,
                                             std::string_view reason) {
-    s.failure = error;
     if (s.observer) s.observer->report_decode_error(error, false);
+    return answer(s, error, reason);
+  }
+
+  // Ends reading with `error` and answers it with its close code.
+  static read_result<std::string_view> answer(state& s, std::error_code error,
+                                              std::string_view reason) {
+    s.failure = error;
     // A stream cut inside a frame has no peer left to tell.
     if (error != errc::truncated_frame) send_close(s, close_code_for(error));
     return read_result<std::string_view>::decode_failure(error, reason, false);
