@@ -54,6 +54,25 @@ def frame(opcode, payload, fin=True, mask=True):
     return header + key + bytes(b ^ key[i % 4] for i, b in enumerate(payload))
 
 
+def hostile_frames(max_message, over_limit_opcode):
+    """(name, bytes, close code) of frames every endpoint must refuse with that code, for a
+    --web-max-message of `max_message` (a message just over it is sent with `over_limit_opcode`:
+    text, or binary where the endpoint takes binary)."""
+    half = max_message // 2 + 100
+    return [
+        ("unmasked frame", frame(0x1, b"hi", mask=False), 1002),
+        ("one frame over the limit", frame(over_limit_opcode, b"x" * (max_message + 1)), 1009),
+        ("fragments over the limit",
+         frame(0x1, b"a" * half, fin=False) + frame(0x0, b"b" * half), 1009),
+        ("fragmented forever", frame(0x1, b"", fin=False) + frame(0x0, b"", fin=False) * 5000, 1009),
+        ("invalid UTF-8", frame(0x1, b"\xc0\xaf"), 1007),
+        ("invalid UTF-8 across fragments",
+         frame(0x1, b"ok \xf0\x9f", fin=False) + frame(0x0, b"!"), 1007),
+        ("reserved close code", frame(0x8, struct.pack(">H", 1005)), 1002),
+        ("close code out of range", frame(0x8, struct.pack(">H", 5000)), 1002),
+    ]
+
+
 class RawClient:
     """A WebSocket client on a plain socket: it can send what no library would."""
 
@@ -172,17 +191,7 @@ ws.on('error', (error) => fail(String(error)));
 
 def scenario_hostile_frames_get_their_close_codes(scope):
     server, address = start_server(scope, "echo_server", "--websocket", "--web-max-message", "1000")
-    cases = [
-        ("unmasked frame", frame(0x1, b"hi", mask=False), 1002),
-        ("one frame over the limit", frame(0x2, b"x" * 1001), 1009),
-        ("fragments over the limit",
-         frame(0x1, b"a" * 600, fin=False) + frame(0x0, b"b" * 600), 1009),
-        ("fragmented forever", frame(0x1, b"", fin=False) + frame(0x0, b"", fin=False) * 5000, 1009),
-        ("invalid UTF-8", frame(0x1, b"\xc0\xaf"), 1007),
-        ("invalid UTF-8 across fragments",
-         frame(0x1, b"ok \xf0\x9f", fin=False) + frame(0x0, b"!"), 1007),
-        ("reserved close code", frame(0x8, struct.pack(">H", 1005)), 1002),
-        ("close code out of range", frame(0x8, struct.pack(">H", 5000)), 1002),
+    cases = hostile_frames(1000, over_limit_opcode=0x2) + [
         ("RSV bit", bytes([0x80 | 0x40 | 0x1]) + frame(0x1, b"x")[1:], 1002),
         ("control frame over 125 bytes", frame(0x9, b"p" * 126), 1002),
     ]
