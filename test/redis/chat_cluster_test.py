@@ -96,11 +96,14 @@ def start_instance(scope, redis_port, *args):
     return server, address
 
 
-LINE = re.compile(rb"^\[(127\.0\.0\.1:\d+)\] (\d+)$")
+# "[LABEL] SENDER.NUMBER": the sender's index is in the text because labels need not be unique
+# across instances: the kernel may give two clients of one host the same source port when they
+# connect to different ports (different instances), and both are then "127.0.0.1:PORT".
+LINE = re.compile(rb"^\[(127\.0\.0\.1:\d+)\] (\d+)\.(\d+)$")
 
 
 def collect(client, count, timeout):
-    """Reads `count` lines; returns {sender label: [numbers in arrival order]}."""
+    """Reads `count` lines; returns {sender index: (label, [numbers in arrival order])}."""
     by_sender = {}
     deadline = time.monotonic() + timeout
     for _ in range(count):
@@ -108,7 +111,10 @@ def collect(client, count, timeout):
         check(line is not None, "%s: connection closed early" % client.name)
         match = LINE.match(line)
         check(match is not None, "%s: unexpected line %r" % (client.name, line))
-        by_sender.setdefault(match.group(1).decode(), []).append(int(match.group(2)))
+        label, numbers = by_sender.setdefault(int(match.group(2)), (match.group(1).decode(), []))
+        check(label == match.group(1).decode(), "%s: sender %s changed label: %r"
+              % (client.name, match.group(2).decode(), line))
+        numbers.append(int(match.group(3)))
     return by_sender
 
 
@@ -129,31 +135,34 @@ def scenario_three_instances_twenty_clients_fifty_lines(scope):
 
     lines = 50
     for number in range(lines):
-        for client in clients:
-            client.send_line("%d" % number)
-    names = {client.name for client in clients}
+        for index, client in enumerate(clients):
+            client.send_line("%d.%d" % (index, number))
     results = {}
 
-    def read_all(client):
+    def read_all(index):
         try:
-            results[client.name] = collect(client, (len(clients) - 1) * lines, 30)
+            results[index] = collect(clients[index], (len(clients) - 1) * lines, 30)
         except Exception as error:  # Reported below, in the main thread.
-            results[client.name] = error
+            results[index] = error
 
-    readers = [threading.Thread(target=read_all, args=(client,)) for client in clients]
+    readers = [threading.Thread(target=read_all, args=(index,)) for index in range(len(clients))]
     for reader in readers:
         reader.start()
     for reader in readers:
         reader.join(40)
-    for client in clients:
-        got = results.get(client.name)
+    for index, client in enumerate(clients):
+        got = results.get(index)
         check(not isinstance(got, Exception) and got is not None,
               "%s: %s" % (client.name, got))
-        check(set(got) == names - {client.name},
-              "%s: senders differ: %s" % (client.name, sorted(set(got) ^ (names - {client.name}))))
-        for sender, numbers in got.items():
+        others = set(range(len(clients))) - {index}
+        check(set(got) == others,
+              "%s: senders differ: %s" % (client.name, sorted(set(got) ^ others)))
+        for sender, (label, numbers) in got.items():
+            check(label == clients[sender].name,
+                  "%s: sender %d labelled %s, not %s" % (client.name, sender, label,
+                                                        clients[sender].name))
             check(numbers == list(range(lines)),
-                  "%s: lines of %s out of order or missing: %s" % (client.name, sender, numbers))
+                  "%s: lines of %s out of order or missing: %s" % (client.name, label, numbers))
         client.expect_silence(0.05)
     # The other room heard only its own member.
     outsiders[0].expect_line("[%s] 0" % outsiders[1].name)
