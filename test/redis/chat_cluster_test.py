@@ -133,6 +133,9 @@ def scenario_three_instances_twenty_clients_fifty_lines(scope):
     for outsider in outsiders:
         outsider.send_line("%d" % 0)
 
+    shared = len(clients) - len({client.name for client in clients})
+    if shared:
+        print("note: %d clients share an IP:PORT label with a client of another instance" % shared)
     lines = 50
     for number in range(lines):
         for index, client in enumerate(clients):
