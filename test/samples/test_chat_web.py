@@ -294,8 +294,9 @@ def scenario_page_fetches_and_idle_connections_take_no_seats(scope):
     server, address, web, _ = start_chat(scope, "--max-connections", "2")
     for _ in range(6):  # More than the room's seats, held open without a byte sent.
         scope.sockets.append(socket.create_connection(web, timeout=WAIT))
-    for path in ("/", "/favicon.ico", "/"):
-        check(http_get(web, path)[0] in (200, 404), "GET %s" % path)
+    for path, status in (("/", 200), ("/favicon.ico", 404), ("/", 200)):
+        got = http_get(web, path)[0]
+        check(got == status, "GET %s: %d, expected %d" % (path, got, status))
     tcp = LineClient(scope, address)
     server.expect(linked_pattern(tcp))
 
