@@ -9,7 +9,14 @@
 namespace coronet::detail {
 
 deadline_service::deadline_service(asio::execution_context& context)
-    : asio::execution_context::service{context} {}
+    : asio::execution_context::service{context} {
+#if CORONET_REACTOR_WAIT
+  // Never made here: a context without sockets or timers (a thread pool's) needs none.
+  if (asio::has_service<asio::detail::reactor>(context)) {
+    reactor_ = &asio::use_service<asio::detail::reactor>(context);
+  }
+#endif
+}
 
 deadline_service::~deadline_service() = default;
 

@@ -10,6 +10,7 @@
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
 #include <catch2/catch.hpp>
+#include <chrono>
 #include <coronet/codec/line_codec.hpp>
 #include <coronet/stream/framed_connection.hpp>
 #include <exception>
@@ -156,4 +157,48 @@ TEST_CASE("a waiting socket read ends with operation_aborted when its coroutine 
     REQUIRE(next);
     CHECK(*next == "still here");
   });
+}
+
+// A peer that writes its last lines and closes at once often sends them and its FIN in one
+// segment: the read that takes the lines returns less than it was offered, and the end of the
+// stream is only seen by the read after it. The connection must not take that short read for
+// "nothing more to come" and wait for an event that never comes (until the idle timeout).
+TEST_CASE("a socket read sees the end of the stream queued right behind the last bytes") {
+  for (const bool reader_waits_first : {false, true}) {
+    run_async([reader_waits_first](asio::io_context& io) -> asio::awaitable<void> {
+      auto [served, peer] = co_await connect_pair(io.get_executor());
+      coronet::connection_options options;
+      options.idle_timeout = 3s;  // Only a wrong wait would reach it.
+      tcp_line_connection conn{std::move(served), line_codec{}, options};
+      auto close_peer = [&peer]() -> asio::awaitable<void> {
+        co_await send_text(peer, "one\ntwo\n");
+        peer.shutdown(tcp::socket::shutdown_send);
+      };
+      if (reader_waits_first) {
+        asio::co_spawn(
+            io,
+            [&]() -> asio::awaitable<void> {
+              co_await sleep_for(20ms);  // The reader waits for readability first.
+              co_await close_peer();
+            },
+            asio::detached);
+      } else {
+        co_await close_peer();
+        co_await sleep_for(20ms);  // Lines and FIN are queued before the first read.
+      }
+      const auto started = std::chrono::steady_clock::now();
+      const auto first = co_await conn.read();
+      const auto second = co_await conn.read();
+      const auto third = co_await conn.read();
+      const auto took = std::chrono::steady_clock::now() - started;
+      INFO("reader waits first: " << reader_waits_first);
+      REQUIRE(first);
+      CHECK(*first == "one");
+      REQUIRE(second);
+      CHECK(*second == "two");
+      CHECK_FALSE(third);
+      CHECK(conn.close_reason() == coronet::close_reason::peer_closed);
+      CHECK(took < 1s);
+    });
+  }
 }

@@ -16,7 +16,18 @@
 #include <asio/execution_context.hpp>
 #include <asio/steady_timer.hpp>
 
+#include "coronet/detail/direct_resume.hpp"
+#if CORONET_REACTOR_WAIT
+#include <asio/detail/reactor.hpp>
+#endif
+
 namespace coronet::detail {
+
+#if CORONET_REACTOR_WAIT
+using context_reactor = asio::detail::reactor;
+#else
+struct context_reactor;  // None to reach: waits go through Asio's socket service.
+#endif
 
 /// Something with a deadline: a connection's watchdog. Owned by its user; it must be cancelled
 /// (deadline_service::cancel) before it is destroyed.
@@ -65,6 +76,12 @@ class deadline_service : public asio::execution_context::service {
   /// `entry` will not be called.
   void cancel(deadline_entry& entry);
 
+  /// The context's Asio reactor, if it had one when this service was made (it has once a socket
+  /// or a timer was made on it) and Asio's internals are used (CORONET_REACTOR_WAIT); null
+  /// otherwise. Looked up once here for the readability waits started in it
+  /// (stream/detail/inline_wait.hpp), which need it on every wait: Asio's lookup takes a lock.
+  context_reactor* reactor() const noexcept { return reactor_; }
+
  private:
   void shutdown() override;
   void arm(const asio::any_io_executor& executor);
@@ -81,6 +98,7 @@ class deadline_service : public asio::execution_context::service {
   std::unique_ptr<asio::steady_timer> timer_;
   clock::time_point armed_for_ = clock::time_point::max();  // The pending wait's expiry.
   bool shut_down_ = false;
+  context_reactor* reactor_ = nullptr;
 };
 
 }  // namespace coronet::detail

@@ -36,6 +36,14 @@
 #define CORONET_DIRECT_RESUME 0
 #endif
 
+// Readability waits started in Asio's epoll reactor directly (stream/detail/inline_wait.hpp):
+// the same Asio versions, where sockets run on the epoll reactor (not io_uring).
+#if CORONET_DIRECT_RESUME && defined(ASIO_HAS_EPOLL) && !defined(ASIO_HAS_IO_URING_AS_DEFAULT)
+#define CORONET_REACTOR_WAIT 1
+#else
+#define CORONET_REACTOR_WAIT 0
+#endif
+
 namespace coronet::detail {
 
 #if CORONET_DIRECT_RESUME

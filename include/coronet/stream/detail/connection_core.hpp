@@ -422,7 +422,8 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   void suspend_read(Resume resume) {
     if (waiting_readable_) {
       forward_cancellation(asio::get_associated_cancellation_slot(resume));
-      async_wait_readable(stream_, std::move(resume), read_cancel_.slot());
+      // read_now_or_suspend found the socket empty: the wait need not re-arm it.
+      async_wait_readable(stream_, std::move(resume), read_cancel_.slot(), deadlines_->reactor());
     } else {
       asio::post(stream_.get_executor(),
                  asio::experimental::append(std::move(resume), std::error_code{}));
