@@ -1,11 +1,15 @@
 // framed_connection on real TCP sockets while it waits for its peer: the readability wait an
 // idle connection holds (a smaller one on a plain io_context, the socket's own elsewhere) must
-// resume the reader where it runs, end at the idle timeout, and obey the reader's cancellation.
+// resume the reader where it runs, end at the idle timeout, and obey the reader's cancellation;
+// and a reply written while more input is buffered, whose send waits for the handler to give up
+// its turn (so the replies to one read leave in one write), must still leave on its own.
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/cancellation_signal.hpp>
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
+#include <asio/experimental/as_tuple.hpp>
 #include <asio/ip/tcp.hpp>
+#include <asio/read.hpp>
 #include <asio/strand.hpp>
 #include <asio/use_awaitable.hpp>
 #include <asio/write.hpp>
@@ -201,4 +205,57 @@ TEST_CASE("a socket read sees the end of the stream queued right behind the last
       CHECK(took < 1s);
     });
   }
+}
+
+namespace {
+
+// What the peer has received within `wait` (at most 64 bytes), without blocking.
+asio::awaitable<std::string> received_within(tcp::socket& peer, std::chrono::milliseconds wait) {
+  co_await sleep_for(wait);
+  std::string got(64, '\0');
+  std::error_code error;
+  peer.non_blocking(true);
+  got.resize(peer.read_some(asio::buffer(got), error));
+  co_return got;
+}
+
+}  // namespace
+
+TEST_CASE("a reply written while more input is buffered leaves without another read") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    auto [served, peer] = co_await connect_pair(io.get_executor());
+    tcp_line_connection conn{std::move(served)};
+    co_await send_text(peer, "a\nb\n");
+    co_await sleep_for(20ms);  // Both lines are there for the first read.
+    const auto first = co_await conn.read();
+    REQUIRE(first);
+    CHECK(*first == "a");
+    const std::error_code write_error = co_await conn.write("A");
+    CHECK_FALSE(write_error);
+    // The handler now waits for something else, not for its next message.
+    const std::string received = co_await received_within(peer, 100ms);
+    CHECK(received == "A\n");
+    const auto second = co_await conn.read();
+    REQUIRE(second);
+    CHECK(*second == "b");
+  });
+}
+
+TEST_CASE("shutdown send right after a reply with more input buffered sends the reply first") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    auto [served, peer] = co_await connect_pair(io.get_executor());
+    tcp_line_connection conn{std::move(served)};
+    co_await send_text(peer, "a\nb\n");
+    co_await sleep_for(20ms);
+    const auto first = co_await conn.read();
+    REQUIRE(first);
+    const std::error_code write_error = co_await conn.write("A");
+    CHECK_FALSE(write_error);
+    CHECK_FALSE(conn.shutdown(tcp::socket::shutdown_send));
+    std::string got;
+    auto [error, count] = co_await asio::async_read(
+        peer, asio::dynamic_buffer(got), asio::experimental::as_tuple(asio::use_awaitable));
+    CHECK(error == asio::error::eof);
+    CHECK(got == "A\n");
+  });
 }

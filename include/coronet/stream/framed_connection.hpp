@@ -256,6 +256,7 @@ class framed_connection {
       half_closing_stream<Stream> {
     std::error_code error;
     if constexpr (socket_stream<Stream>) {
+      core_->send_deferred_now();  // Replies written just before go first, as they always did.
       core_->stream().shutdown(what, error);
     } else {
       if (what == asio::socket_base::shutdown_receive) return asio::error::operation_not_supported;
@@ -410,7 +411,8 @@ class framed_connection {
         return error;
       }
     }
-    core.commit_queued();
+    // Bytes past the message being answered (dropped at the next read): more replies coming.
+    core.commit_queued(core.input().readable().size() > core.consume_before_read);
     return {};
   }
 

@@ -21,6 +21,7 @@
 
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/cancellation_signal.hpp>
+#include <asio/defer.hpp>
 #include <asio/error.hpp>
 #include <asio/experimental/append.hpp>
 #include <asio/experimental/as_tuple.hpp>
@@ -168,9 +169,24 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   std::string& queue() noexcept { return queue_.pending(); }
 
   /// Counts the message just appended and starts sending it, unless a send is already in
-  /// flight (its completion sends everything queued meanwhile, as one write).
-  void commit_queued() {
+  /// flight (its completion sends everything queued meanwhile, as one write). With
+  /// `more_to_read` (the input holds bytes past the message being answered: most likely more
+  /// messages, so more replies), the send starts once the handler running now has given up
+  /// its turn instead, so that the replies to one read leave in one write rather than the
+  /// first alone and the rest after it.
+  void commit_queued(bool more_to_read = false) {
     if (observer_) observer_->messages_sent.add(1);
+    if (writing_ || !queue_.has_pending() || !is_open()) return;
+    if (more_to_read) {
+      defer_send();
+    } else {
+      start_send();
+    }
+  }
+
+  /// Starts the send commit_queued deferred, if it has not started yet: before the stream is
+  /// shut down under it, the bytes go to the socket as they would have without the deferral.
+  void send_deferred_now() {
     if (!writing_ && queue_.has_pending() && is_open()) start_send();
   }
 
@@ -232,7 +248,12 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   void end_sending() requires half_closing_stream<Stream> {
     if (send_end_ != send_end::open || !is_open()) return;
     send_end_ = send_end::requested;
-    if (!writing_) send_end_message();
+    if (writing_) return;
+    if (queue_.has_pending()) {
+      start_send();  // Deferred (commit_queued): its completion sends the end message.
+    } else {
+      send_end_message();
+    }
   }
 
   /// Waits until end_sending()'s message has been handed to the socket (or the connection
@@ -504,6 +525,16 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
     if (observer_) observer_->bytes_sent.add(bytes);
   }
 
+  // Starts the send after the handler running now (see commit_queued); once per batch.
+  void defer_send() {
+    if (send_deferred_) return;
+    send_deferred_ = true;
+    asio::defer(stream_.get_executor(), [self = this->shared_from_this()] {
+      self->send_deferred_ = false;
+      self->send_deferred_now();
+    });
+  }
+
   void start_send() {
     writing_ = true;
     queue_.begin_batch();
@@ -653,13 +684,16 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   // - end_of_stream_ may hold with any other flag: the stream ended and decoding drains the
   //   buffer; later reads of the stream return end of stream again.
   // - ended_by_ is none until a read or write ends for good, then the last such reason.
+  // - send_deferred_ means a defer_send handler is queued; it may hold with any other flag (the
+  //   handler starts nothing if a send is in flight, nothing is queued, or the connection ended).
   bool writing_ = false;
   bool reading_ = false;
   bool read_timed_out_ = false;
   bool closed_ = false;
-  bool waiting_readable_ = false;    // A read waits for readability, holding no buffer.
-  bool end_of_stream_ = false;       // A read saw the end of the stream.
-  std::uint8_t reads_in_a_row_ = 0;  // Straight from the socket, since the last turn given.
+  bool waiting_readable_ = false;        // A read waits for readability, holding no buffer.
+  bool end_of_stream_ = false;           // A read saw the end of the stream.
+  std::uint8_t reads_in_a_row_ : 7 = 0;  // Straight from the socket, since the last turn given.
+  std::uint8_t send_deferred_ : 1 = 0;   // defer_send's start is queued.
   close_reason ended_by_ = close_reason::none;
   // Only for streams with an end message of their own (TLS), so a socket's state stays as it
   // was: open -> requested (end_sending: the message waits for the batch in flight; writing_
