@@ -170,13 +170,23 @@ class framed_connection {
       if (!error) core->close();
     });
     co_await core->wait_until_sent();
+    // A peer that reset the connection reads nothing more: no close_notify or half-close to send
+    // (it would only fail with EPIPE: one system call per TLS connection a load generator
+    // resets), nothing to drain.
+    const bool peer_reset = core->ended_by() == close_reason::reset;
     if constexpr (notifying_stream<Stream>) {
       // No read is in progress (the reader has finished), which an encrypted stream's
       // shutdown needs; it waits for the peer's close_notify, so the deadline bounds it.
-      if (core->is_open()) co_await core->stream().async_close_notify(detail::tuple_awaitable);
+      if (core->is_open() && !peer_reset) {
+        co_await core->stream().async_close_notify(detail::tuple_awaitable);
+      }
     } else if constexpr (socket_stream<Stream>) {
       std::error_code error;
-      if (core->is_open()) core->stream().shutdown(asio::socket_base::shutdown_send, error);
+      if (peer_reset) {
+        error = asio::error::connection_reset;
+      } else if (core->is_open()) {
+        core->stream().shutdown(asio::socket_base::shutdown_send, error);
+      }
       core->begin_read_call();
       while (!error && core->is_open()) {
         core->input().consume(core->input().readable().size());
