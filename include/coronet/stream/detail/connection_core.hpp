@@ -103,8 +103,9 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   // ---- reading -------------------------------------------------------------------------------
 
   /// A read() call begins. Its read_timeout clock starts with the first byte of the message it
-  /// waits for (now, if part of it is already buffered): silence is the idle timeout's business,
-  /// so a peer that waits quietly between messages is not cut off, one that trickles is.
+  /// waits for (when the read that brought it ended, if part of it is already buffered):
+  /// silence is the idle timeout's business, so a peer that waits quietly between messages is
+  /// not cut off, one that trickles is.
   void begin_read_call() noexcept {
     read_call_deadline_ = clock::time_point::max();
     if (!input_.empty()) start_message_clock();
@@ -490,10 +491,13 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
     return error;
   }
 
-  // Starts the current read() call's read_timeout clock, unless it runs already (or is off).
+  // Starts the current read() call's read_timeout clock, unless it runs already (or is off), at
+  // the last receive: the buffered bytes arrived by then. Not clock::now(): this runs for every
+  // message a read() call takes from the buffer, and reading the clock costs about 80 ns on a
+  // virtual machine (7 % of echo_server's time under W2 went to it).
   void start_message_clock() noexcept {
     if (options_.read_timeout.count() > 0 && read_call_deadline_ == clock::time_point::max()) {
-      read_call_deadline_ = clock::now() + options_.read_timeout;
+      read_call_deadline_ = last_receive_ + options_.read_timeout;
     }
   }
 
