@@ -190,26 +190,32 @@ std::size_t gather(const Buffers& buffers, std::array<Buffer, tls_engine::max_ga
   return count;
 }
 
+/// What an engine call's result asks of the driver, for the operations' steps: done with the
+/// count, more input, room for output, or done with an error: `if_closed` when the peer's
+/// close_notify ended the call (what that means depends on the operation), else the engine's.
+inline tls_need need_after(const tls_step& result, std::error_code if_closed) {
+  switch (result.want) {
+    case tls_want::nothing:
+      return {tls_need::done, {}, result.count};
+    case tls_want::input:
+      return {tls_need::input, {}, 0};
+    case tls_want::output:
+      return {tls_need::output, {}, 0};
+    case tls_want::closed:
+      return {tls_need::done, if_closed, 0};
+    case tls_want::failed:
+      break;
+  }
+  return {tls_need::done, result.error, 0};
+}
+
 template <typename MutableBuffers>
 struct tls_read_step {
   tls_need step(tls_engine& engine) {
     std::array<asio::mutable_buffer, tls_engine::max_gather> into;
     const std::size_t count = gather(buffers, into);
     if (asio::buffer_size(buffers) == 0) return {};
-    const tls_step result = engine.read(into.data(), count);
-    switch (result.want) {
-      case tls_want::nothing:
-        return {tls_need::done, {}, result.count};
-      case tls_want::input:
-        return {tls_need::input, {}, 0};
-      case tls_want::output:
-        return {tls_need::output, {}, 0};
-      case tls_want::closed:
-        return {tls_need::done, asio::error::eof, 0};
-      case tls_want::failed:
-        break;
-    }
-    return {tls_need::done, result.error, 0};
+    return need_after(engine.read(into.data(), count), asio::error::eof);
   }
   // The peer ended TCP without close_notify: the end of the stream, cut short.
   std::error_code at_eof(tls_engine& engine) {
@@ -233,19 +239,9 @@ struct tls_write_step {
     std::array<asio::const_buffer, tls_engine::max_gather> from;
     const std::size_t count = gather(buffers, from);
     if (asio::buffer_size(buffers) == 0) return {};
-    const tls_step result = engine.write(from.data(), count);
-    switch (result.want) {
-      case tls_want::nothing:
-        return {tls_need::done, {}, result.count};
-      case tls_want::input:
-        return {tls_need::input, {}, 0};
-      case tls_want::output:
-        return {tls_need::output, {}, 0};
-      case tls_want::closed:
-      case tls_want::failed:
-        break;
-    }
-    return {tls_need::done, result.error ? result.error : asio::error::broken_pipe, 0};
+    // The peer's close_notify does not end our sending side, but a write after it has no one
+    // to read it.
+    return need_after(engine.write(from.data(), count), asio::error::broken_pipe);
   }
   std::error_code at_eof(tls_engine&) { return asio::error::broken_pipe; }
   template <typename Self>
@@ -266,20 +262,7 @@ struct tls_status_completion {
 
 struct tls_handshake_step : tls_status_completion {
   tls_need step(tls_engine& engine) {
-    const tls_step result = engine.handshake();
-    switch (result.want) {
-      case tls_want::nothing:
-        return {};
-      case tls_want::input:
-        return {tls_need::input, {}, 0};
-      case tls_want::output:
-        return {tls_need::output, {}, 0};
-      case tls_want::closed:
-        return {tls_need::done, asio::ssl::error::stream_truncated, 0};
-      case tls_want::failed:
-        break;
-    }
-    return {tls_need::done, result.error, 0};
+    return need_after(engine.handshake(), asio::ssl::error::stream_truncated);
   }
   std::error_code at_eof(tls_engine&) { return asio::ssl::error::stream_truncated; }
 };
@@ -298,19 +281,7 @@ struct tls_close_notify_step : tls_status_completion {
       sent = true;
       if (!wait_for_peer) return {};
     }
-    const tls_step result = engine.discard_until_close_notify();
-    switch (result.want) {
-      case tls_want::nothing:
-      case tls_want::closed:
-        return {};
-      case tls_want::input:
-        return {tls_need::input, {}, 0};
-      case tls_want::output:
-        return {tls_need::output, {}, 0};
-      case tls_want::failed:
-        break;
-    }
-    return {tls_need::done, result.error, 0};
+    return need_after(engine.discard_until_close_notify(), {});  // Closed: what we waited for.
   }
   std::error_code at_eof(tls_engine&) { return asio::ssl::error::stream_truncated; }
   bool wait_for_peer = true;
