@@ -438,6 +438,33 @@ void settle() {
   std::this_thread::sleep_for(std::chrono::milliseconds{300});
 }
 
+struct idle_measurement {
+  difference per_connection;
+  int failures = 0;
+};
+
+/// What `connections` idle clients (each made by `make`, one echoed line, then quiet) cost the
+/// server `running`, after a warm-up that creates what the first connections create once for
+/// all (algorithm fetches, caches); stops the server.
+template <typename Server, typename MakeStream>
+idle_measurement measure_idle(Server& running, asio::io_context& client_io, int connections,
+                              MakeStream make) {
+  const auto endpoint = running.server->local_endpoint();
+  std::vector<decltype(make())> streams;
+  open_clients(client_io, streams, 8, endpoint, make);
+  settle();
+  streams.clear();
+  settle();
+  const snapshot before = take_snapshot();
+  const int failures = open_clients(client_io, streams, connections, endpoint, make);
+  settle();
+  idle_measurement result{subtract(take_snapshot(), before), failures};
+  streams.clear();
+  client_io.run_for(std::chrono::milliseconds{100});
+  running.stop();
+  return result;
+}
+
 void run_tls(const scenario& s, const std::string& certs, int connections, std::size_t top,
              const std::string& ciphersuites) {
   coronet::tls_server_options tls;
@@ -478,22 +505,10 @@ void run_tls(const scenario& s, const std::string& certs, int connections, std::
 
   server_thread<coronet::tls_server> running{server_settings(connections),
                                              coronet::tls_transport{tls}};
-  const auto endpoint = running.server->local_endpoint();
   asio::io_context client_io;
-  std::vector<std::unique_ptr<tls_client_stream>> streams;
-  const auto make = [&] { return std::make_unique<tls_client_stream>(client_io, client_context); };
-  // Warm-up: what the first handshake creates once for all (algorithm fetches, caches).
-  open_clients(client_io, streams, 8, endpoint, make);
-  settle();
-  streams.clear();
-  settle();
-  const snapshot before = take_snapshot();
-  const int failures = open_clients(client_io, streams, connections, endpoint, make);
-  settle();
-  const difference idle = subtract(take_snapshot(), before);
-  streams.clear();
-  client_io.run_for(std::chrono::milliseconds{100});
-  running.stop();
+  const auto [idle, failures] = measure_idle(running, client_io, connections, [&] {
+    return std::make_unique<tls_client_stream>(client_io, client_context);
+  });
 
   std::printf("\n==== %s: %d idle connections (%d failed) ====\n", s.name, connections, failures);
   print_difference("-- per connection at SSL_new (the stream made for an accepted socket):", at_new,
@@ -504,21 +519,10 @@ void run_tls(const scenario& s, const std::string& certs, int connections, std::
 
 void run_plain(int connections) {
   server_thread<coronet::tcp_server> running{server_settings(connections)};
-  const auto endpoint = running.server->local_endpoint();
   asio::io_context client_io;
-  std::vector<std::unique_ptr<asio::ip::tcp::socket>> streams;
-  const auto make = [&] { return std::make_unique<asio::ip::tcp::socket>(client_io); };
-  open_clients(client_io, streams, 8, endpoint, make);
-  settle();
-  streams.clear();
-  settle();
-  const snapshot before = take_snapshot();
-  const int failures = open_clients(client_io, streams, connections, endpoint, make);
-  settle();
-  const difference idle = subtract(take_snapshot(), before);
-  streams.clear();
-  client_io.run_for(std::chrono::milliseconds{100});
-  running.stop();
+  const auto [idle, failures] = measure_idle(running, client_io, connections, [&] {
+    return std::make_unique<asio::ip::tcp::socket>(client_io);
+  });
   std::printf("\n==== plain TCP: %d idle connections (%d failed) ====\n", connections, failures);
   print_difference("-- per idle connection (one echoed line, then idle):", idle, connections, 0);
 }
