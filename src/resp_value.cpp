@@ -5,26 +5,10 @@
 #include <ostream>
 #include <utility>
 
+#include "coronet/detail/printable_bytes.hpp"
+
 namespace coronet {
 namespace {
-
-void append_printable(std::string& out, std::string_view bytes) {
-  constexpr std::size_t limit = 60;
-  constexpr char hex[] = "0123456789abcdef";
-  out.push_back('"');
-  for (std::size_t i = 0; i < bytes.size() && i < limit; ++i) {
-    const auto byte = static_cast<unsigned char>(bytes[i]);
-    if (byte >= 0x20 && byte < 0x7F && byte != '"' && byte != '\\') {
-      out.push_back(static_cast<char>(byte));
-    } else {
-      out += "\\x";
-      out.push_back(hex[byte >> 4]);
-      out.push_back(hex[byte & 0xF]);
-    }
-  }
-  if (bytes.size() > limit) out += "...(" + std::to_string(bytes.size()) + " bytes)";
-  out.push_back('"');
-}
 
 void describe_into(std::string& out, const resp_value& value) {
   out.append(to_string(value.type));
@@ -54,7 +38,7 @@ void describe_into(std::string& out, const resp_value& value) {
       return;
     default:
       out.push_back('(');
-      append_printable(out, value.text);
+      detail::append_printable(out, value.text, 60);
       out.push_back(')');
       return;
   }

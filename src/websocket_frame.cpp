@@ -2,7 +2,9 @@
 #include "coronet/codec/websocket_frame.hpp"
 
 #include <cstddef>
+#include <string>
 
+#include "coronet/detail/printable_bytes.hpp"
 #include "coronet/error.hpp"
 
 namespace coronet {
@@ -72,18 +74,9 @@ std::string_view to_string(websocket_kind kind) noexcept {
 std::ostream& operator<<(std::ostream& out, const websocket_owned_message& message) {
   out << to_string(message.kind);
   if (message.kind == websocket_kind::close) out << ' ' << message.close_code;
-  out << " \"";
-  for (std::size_t i = 0; i < message.payload.size() && i < 40; ++i) {
-    const auto byte = static_cast<unsigned char>(message.payload[i]);
-    if (byte >= 0x20 && byte < 0x7F) {
-      out << static_cast<char>(byte);
-    } else {
-      constexpr char hex[] = "0123456789abcdef";
-      out << "\\x" << hex[byte >> 4] << hex[byte & 0xF];
-    }
-  }
-  if (message.payload.size() > 40) out << "...(" << message.payload.size() << " bytes)";
-  return out << '"';
+  std::string payload = " ";
+  detail::append_printable(payload, message.payload, 40);
+  return out << payload;
 }
 
 void append_websocket_frame(std::string& out, const websocket_frame_header& header,

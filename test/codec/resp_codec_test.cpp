@@ -271,3 +271,10 @@ TEST_CASE("resp codec refuses to encode what it could not decode back and leaves
                      out) == resp_errc::unencodable);
   CHECK(out == "kept");
 }
+
+TEST_CASE("describe shows a value's bytes unambiguously and cut after 60 bytes") {
+  CHECK(coronet::describe(resp_value::bulk("say \"hi\"\\\r\n")) ==
+        R"(bulk_string("say \x22hi\x22\x5c\x0d\x0a"))");
+  CHECK(coronet::describe(resp_value::bulk(std::string(61, 'a'))) ==
+        "bulk_string(\"" + std::string(60, 'a') + "...(61 bytes)\")");
+}

@@ -6,6 +6,7 @@
 #include <coronet/error.hpp>
 #include <coronet/testing/codec_conformance.hpp>
 #include <cstdint>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -392,4 +393,20 @@ TEST_CASE("websocket codec in the client role round-trips a server's messages") 
   const auto report = coronet::testing::check_stream_splits([] { return client(); }, stream);
   INFO(report.summary());
   CHECK(report.ok());
+}
+
+TEST_CASE("a websocket message prints its payload unambiguously and cut after 40 bytes") {
+  websocket_owned_message message;
+  message.kind = websocket_kind::close;
+  message.close_code = 1000;
+  message.payload = "bye \"x\"\\\n";
+  std::ostringstream printed;
+  printed << message;
+  CHECK(printed.str() == R"(close 1000 "bye \x22x\x22\x5c\x0a")");
+
+  message.kind = websocket_kind::binary;
+  message.payload = std::string(41, 'a');
+  std::ostringstream long_one;
+  long_one << message;
+  CHECK(long_one.str() == "binary \"" + std::string(40, 'a') + "...(41 bytes)\"");
 }

@@ -13,6 +13,7 @@
 #include <string_view>
 #include <type_traits>
 
+#include "coronet/detail/printable_bytes.hpp"
 #include "coronet/owned_message.hpp"
 
 namespace coronet::testing {
@@ -66,20 +67,9 @@ concept plain_bytes =
 
 /// Text in quotes, with bytes that are not printable ASCII as \xNN; cut after `limit` bytes.
 inline std::string printable(std::string_view bytes, std::size_t limit = 40) {
-  constexpr char hex[] = "0123456789abcdef";
-  std::string out = "\"";
-  for (std::size_t i = 0; i < bytes.size() && i < limit; ++i) {
-    const auto byte = static_cast<unsigned char>(bytes[i]);
-    if (byte >= 0x20 && byte < 0x7F && byte != '"' && byte != '\\') {
-      out.push_back(static_cast<char>(byte));
-    } else {
-      out += "\\x";
-      out.push_back(hex[byte >> 4]);
-      out.push_back(hex[byte & 0xF]);
-    }
-  }
-  if (bytes.size() > limit) out += "...(" + std::to_string(bytes.size()) + " bytes)";
-  return out + "\"";
+  std::string out;
+  coronet::detail::append_printable(out, bytes, limit);
+  return out;
 }
 
 /// "bytes 01 ff 2a"; cut after `limit` bytes.
