@@ -358,7 +358,7 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   // stays small.
   asio::awaitable<std::error_code> read_through_asio() {
     asio::cancellation_state caller = co_await asio::this_coro::cancellation_state;
-    forward_cancellation(caller.slot());
+    forward_cancellation(caller.slot(), read_cancel_);
     if constexpr (readiness_stream<Stream>) {
       // Wait for the peer holding no read buffer, as a descriptor stream's read does.
       if (!stream_.poll_input()) {
@@ -401,15 +401,6 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
     return result;
   }
 
-  // A read waits bound to read_cancel_, which the watchdog emits on a timeout (a timeout must
-  // not cancel writes); the reading coroutine's own cancellation reaches it through this, set
-  // in the coroutine's slot for the duration of the wait.
-  void forward_cancellation(asio::cancellation_slot caller) {
-    if (caller.is_connected()) {
-      caller.assign([this](asio::cancellation_type type) { read_cancel_.emit(type); });
-    }
-  }
-
   // One step of a read from a descriptor stream. Returns true when the read is over (the bytes
   // are in the input buffer, or `error` says why not), false when the reading coroutine must
   // suspend in suspend_read first.
@@ -443,9 +434,8 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   template <typename Resume>
   void suspend_read(Resume resume) {
     if (waiting_readable_) {
-      forward_cancellation(asio::get_associated_cancellation_slot(resume));
       // read_now_or_suspend found the socket empty: the wait need not re-arm it.
-      async_wait_readable(stream_, std::move(resume), read_cancel_.slot(), deadlines_->reactor());
+      async_wait_readable(stream_, std::move(resume), read_cancel_, deadlines_->reactor());
     } else {
       asio::post(stream_.get_executor(),
                  asio::experimental::append(std::move(resume), std::error_code{}));
@@ -630,7 +620,12 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
       read_timed_out_ = true;
       ended_by_ =
           now >= read_call_deadline_ ? close_reason::read_timeout : close_reason::idle_timeout;
+      // A read is bound to read_cancel_ (a timeout must not cancel writes), except a
+      // descriptor's wait in the reactor, which is cancelled by its key.
       read_cancel_.emit(asio::cancellation_type::terminal);
+      if constexpr (is_descriptor_stream_v<Stream>) {
+        if (waiting_readable_) cancel_readable_wait(stream_, deadlines_->reactor());
+      }
     }
     clock::time_point next = clock::time_point::max();
     if (waiting_readable_ && !read_timed_out_ && holds_large_buffers()) {

@@ -114,6 +114,9 @@ class readable_wait_op : public asio::detail::reactor_op {
 };
 
 // Cancels a pending readable_wait_op (what Asio's socket service does for its own operations).
+// The operation's key is its socket's descriptor data, which cancel_readable_wait() also knows:
+// the read timeout cancels the wait without a handler of its own in a slot (one block fewer
+// per idle connection).
 class readable_wait_cancellation {
  public:
   readable_wait_cancellation(asio::detail::reactor* reactor,
@@ -126,7 +129,7 @@ class readable_wait_cancellation {
                                 asio::cancellation_type::partial | asio::cancellation_type::total;
     if ((type & cancelling) != asio::cancellation_type::none) {
       reactor_->cancel_ops_by_key(descriptor_, *descriptor_data_, asio::detail::reactor::read_op,
-                                  this);
+                                  descriptor_data_);
     }
   }
 
@@ -138,15 +141,28 @@ class readable_wait_cancellation {
 
 #endif
 
-/// Waits for `socket` to become readable, then calls `handler(error)`; the wait is cancelled
-/// through `slot`. Equivalent to socket.async_wait(wait_read, bind_cancellation_slot(slot,
-/// handler)), with a smaller pending operation when both executors are one plain io_context's,
-/// and, given that context's `reactor` (deadline_service::reactor()), without re-arming the
-/// descriptor. The caller must have found the socket empty (a read that would block) since its
-/// last wait on it ended: the wait may otherwise sleep through bytes that are there already.
+// Passes the waiting coroutine's cancellation on to `timeout`'s slot, to which a wait that is not
+// the reactor's own operation is bound.
+inline void forward_cancellation(asio::cancellation_slot own, asio::cancellation_signal& timeout) {
+  if (own.is_connected()) {
+    own.assign([&timeout](asio::cancellation_type type) { timeout.emit(type); });
+  }
+}
+
+/// Waits for `socket` to become readable, then calls `handler(error)`. Equivalent to
+/// socket.async_wait(wait_read, handler), with a smaller pending operation when both executors
+/// are one plain io_context's, and, given that context's `reactor`
+/// (deadline_service::reactor()), without re-arming the descriptor. The caller must have found
+/// the socket empty (a read that would block) since its last wait on it ended: the wait may
+/// otherwise sleep through bytes that are there already.
+///
+/// Two things cancel the wait: the handler's own cancellation slot (the waiting coroutine's),
+/// and the read timeout, which emits `timeout` and calls cancel_readable_wait() (the wait is
+/// bound to one or the other: both are needed).
 template <typename Socket, typename Handler>
-void async_wait_readable(Socket& socket, Handler handler, asio::cancellation_slot slot,
+void async_wait_readable(Socket& socket, Handler handler, asio::cancellation_signal& timeout,
                          context_reactor* reactor = nullptr) {
+  asio::cancellation_slot own = asio::get_associated_cancellation_slot(handler);
 #if CORONET_DIRECT_RESUME
   if constexpr (std::is_same_v<typename Socket::executor_type, asio::any_io_executor>) {
     using context_executor = asio::io_context::executor_type;
@@ -157,17 +173,18 @@ void async_wait_readable(Socket& socket, Handler handler, asio::cancellation_slo
         plain_context ? io_executor.template target<context_executor>() : nullptr;
     if (plain != nullptr && asio::get_associated_executor(handler) == io_executor) {
       auto& object = socket_internals<Socket>::implementation(socket);
-      executorless_handler<Handler> bound{std::move(handler), slot};
 #if CORONET_REACTOR_WAIT
       if (reactor != nullptr) {
         auto& implementation = object.get_implementation();
+        executorless_handler<Handler> bound{std::move(handler), own};
         using operation = readable_wait_op<executorless_handler<Handler>>;
         typename operation::ptr memory = {std::addressof(bound), operation::ptr::allocate(bound),
                                           nullptr};
         memory.p = new (memory.v) operation(bound, *plain);
-        if (slot.is_connected()) {
-          memory.p->cancellation_key_ = &slot.template emplace<readable_wait_cancellation>(
-              reactor, &implementation.reactor_data_, implementation.socket_);
+        memory.p->cancellation_key_ = &implementation.reactor_data_;
+        if (own.is_connected()) {
+          own.template emplace<readable_wait_cancellation>(reactor, &implementation.reactor_data_,
+                                                           implementation.socket_);
         }
         // Speculative: the reactor performs the operation at once if an event was handled since
         // the last one ended. A continuation: this runs inside one of the waiter's handlers.
@@ -177,6 +194,8 @@ void async_wait_readable(Socket& socket, Handler handler, asio::cancellation_slo
         return;
       }
 #endif
+      forward_cancellation(own, timeout);
+      executorless_handler<Handler> bound{std::move(handler), timeout.slot()};
       object.get_service().async_wait(object.get_implementation(), asio::socket_base::wait_read,
                                       bound, *plain);
       return;
@@ -184,8 +203,26 @@ void async_wait_readable(Socket& socket, Handler handler, asio::cancellation_slo
   }
 #endif
   (void)reactor;
+  forward_cancellation(own, timeout);
   socket.async_wait(asio::socket_base::wait_read,
-                    asio::bind_cancellation_slot(slot, std::move(handler)));
+                    asio::bind_cancellation_slot(timeout.slot(), std::move(handler)));
+}
+
+/// Cancels the wait async_wait_readable() started as the reactor's own operation on `socket`,
+/// if one is pending (a wait bound to the timeout signal is cancelled by emitting it).
+template <typename Socket>
+void cancel_readable_wait(Socket& socket, context_reactor* reactor) {
+#if CORONET_REACTOR_WAIT
+  if constexpr (std::is_same_v<typename Socket::executor_type, asio::any_io_executor>) {
+    if (reactor == nullptr || !socket.is_open()) return;
+    auto& implementation = socket_internals<Socket>::implementation(socket).get_implementation();
+    reactor->cancel_ops_by_key(implementation.socket_, implementation.reactor_data_,
+                               asio::detail::reactor::read_op, &implementation.reactor_data_);
+  }
+#else
+  (void)socket;
+  (void)reactor;
+#endif
 }
 
 }  // namespace coronet::detail
