@@ -85,7 +85,7 @@ class readable_wait_op : public asio::detail::reactor_op {
  public:
   // Asio's ASIO_DEFINE_HANDLER_PTR, with an exact block rather than Asio's recycling allocator:
   // that one hands out the first cached block big enough, often a send operation's (169
-  // bytes) for this one's 97, which an idle connection then holds for its whole wait. One
+  // bytes) for this one's 96, which an idle connection then holds for its whole wait. One
   // malloc per wait instead of a cache hit (a wait ends an idle stretch, not every message).
   struct ptr {
     Handler* h;
