@@ -177,7 +177,7 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   /// first alone and the rest after it.
   void commit_queued(bool more_to_read = false) {
     if (observer_) observer_->messages_sent.add(1);
-    if (writing_ || !queue_.has_pending() || !is_open()) return;
+    if (!send_may_start()) return;
     if (more_to_read) {
       defer_send();
     } else {
@@ -188,7 +188,7 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   /// Starts the send commit_queued deferred, if it has not started yet: before the stream is
   /// shut down under it, the bytes go to the socket as they would have without the deferral.
   void send_deferred_now() {
-    if (!writing_ && queue_.has_pending() && is_open()) start_send();
+    if (send_may_start()) start_send();
   }
 
   /// A message was not queued for lack of room (the drop policy, or try_write()).
@@ -518,6 +518,9 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   void count_sent(std::size_t bytes) noexcept {
     if (observer_) observer_->bytes_sent.add(bytes);
   }
+
+  // Something is queued, no send is in flight to take it, and the stream is open.
+  bool send_may_start() const noexcept { return !writing_ && queue_.has_pending() && is_open(); }
 
   // Starts the send after the handler running now (see commit_queued); once per batch.
   void defer_send() {
