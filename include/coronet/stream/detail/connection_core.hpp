@@ -142,7 +142,8 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
         // The steps are plain functions: what they keep on the stack takes no room in this
         // frame, which every idle connection holds.
         while (!error && !read_now_or_suspend(error)) {
-          co_await resume_after([this](auto resume) { suspend_read(std::move(resume)); }, error);
+          co_await resume_after([this](auto resume) { this->suspend_read(std::move(resume)); },
+                                error);
           error = resume_read(error);
         }
       } else {

@@ -101,7 +101,7 @@ class readable_wait_op : public asio::detail::reactor_op {
         p = nullptr;
       }
       if (v) {
-        ::operator delete(v, sizeof(readable_wait_op));
+        ::operator delete(v);
         v = nullptr;
       }
     }
