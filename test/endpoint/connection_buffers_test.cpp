@@ -67,3 +67,39 @@ TEST_CASE(
     CHECK(again == burst.size());
   });
 }
+
+TEST_CASE("a quiet connection's small buffers wait in the thread's cache for the next burst") {
+  using coronet::detail::read_buffer;
+  using coronet::detail::send_queue;
+  while (read_buffer::cache::kept() > 0)
+    read_buffer::cache::take();
+  while (send_queue::cache::kept() > 0)
+    send_queue::cache::take();
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    using server_connection = tcp_server::connection_type<line_codec>;
+    server_connection* served = nullptr;
+    tcp_server server{io, {.port = 0}};
+    server.serve<line_codec>([&served](server_connection& conn) -> asio::awaitable<void> {
+      served = &conn;
+      while (auto line = co_await conn.read())
+        co_await conn.write(*line);
+      served = nullptr;
+    });
+    auto client =
+        co_await coronet::connect("127.0.0.1", server.local_endpoint().port(), {.timeout = 2s});
+    const std::string line(1000, 'x');
+    for (int burst = 0; burst < 3; ++burst) {
+      co_await client.write(line);
+      co_await sleep_for(20ms);  // The server reads, echoes and waits for the next line.
+      REQUIRE(served != nullptr);
+      CHECK(served->buffer_capacity() == 0);
+      // Its buffers went to this thread's cache (the client's echo is still unread, so nothing
+      // on this thread has taken them since).
+      CHECK(read_buffer::cache::kept() >= 1);
+      CHECK(send_queue::cache::kept() >= 1);
+      auto echo = co_await client.read();
+      REQUIRE(echo);
+      CHECK(echo->size() == line.size());
+    }
+  });
+}

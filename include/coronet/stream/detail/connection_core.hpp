@@ -291,9 +291,10 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
 
  private:
   // Buffers up to small_buffer_size are given back as soon as the connection waits for its
-  // peer, so an idle connection holds none (reallocating a small one per burst costs far less
-  // than the burst's system calls). Larger ones, which a busy connection would otherwise
-  // reallocate and grow again on every burst, go once it has been quiet for large_buffer_linger.
+  // peer, so an idle connection holds none; they go to the thread's buffer cache, from which
+  // the next burst (of any connection) takes its buffers. Larger ones, which a busy connection
+  // would otherwise reallocate and grow again on every burst, go once it has been quiet for
+  // large_buffer_linger.
   static constexpr std::size_t small_buffer_size = 4096;
   static constexpr std::chrono::seconds large_buffer_linger{1};
   // Reads taken straight from the descriptor before other work gets a turn (see read_until).
@@ -311,7 +312,7 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
 
   // Only while waiting for readability (no read holds the input buffer) with nothing to send.
   void release_buffers(bool large_ones_too) noexcept {
-    if (large_ones_too || input_.capacity() <= small_buffer_size) input_.release();
+    if (large_ones_too || input_.capacity() <= small_buffer_size) input_.release(small_buffer_size);
     if (writing_ || queue_.has_pending()) return;
     queue_.release(small_buffer_size, large_ones_too);
   }

@@ -1,6 +1,7 @@
 // The read buffer of a connection: bytes received but not yet consumed by the codec. Allocated on
 // first use, grown on demand, compacted instead of grown when consumed bytes free enough room,
-// released while the connection waits with nothing buffered.
+// released while the connection waits with nothing buffered (a small one to this thread's
+// cache, where the next buffer comes from: see thread_buffer_cache).
 #pragma once
 
 #include <algorithm>
@@ -9,6 +10,8 @@
 #include <memory>
 #include <span>
 #include <string_view>
+
+#include "coronet/stream/detail/thread_buffer_cache.hpp"
 
 namespace coronet::detail {
 
@@ -26,6 +29,11 @@ class read_buffer {
 
   /// Free space of at least `wanted` bytes at the end (compacting or growing as needed).
   std::span<char> prepare(std::size_t wanted) {
+    if (!data_) {
+      storage kept = cache::take();
+      data_ = std::move(kept.data);
+      capacity_ = kept.capacity;
+    }
     if (capacity_ - end_ < wanted && begin_ > 0) {
       const std::size_t size = end_ - begin_;
       std::memmove(data_.get(), data_.get() + begin_, size);
@@ -47,12 +55,23 @@ class read_buffer {
 
   void commit(std::size_t count) noexcept { end_ += count; }
 
-  /// Frees the storage; only while nothing is buffered (an idle connection holds no buffer).
-  void release() noexcept {
+  /// Gives the storage up; only while nothing is buffered (an idle connection holds no buffer).
+  /// Storage of up to `cache_limit` bytes goes to this thread's cache for the next buffer.
+  void release(std::size_t cache_limit = 0) noexcept {
     if (!empty()) return;
+    if (data_ && capacity_ <= cache_limit) cache::keep({std::move(data_), capacity_});
     data_.reset();
     capacity_ = 0;
   }
+
+  /// Storage given up by a read buffer, as kept in the thread's cache.
+  struct storage {
+    std::unique_ptr<char[]> data;
+    std::size_t capacity = 0;
+  };
+  /// Where released storage waits for the next read buffer on the thread: at most 64 blocks
+  /// (the connection gives back those of up to 4 KiB, so 256 KiB per thread at most).
+  using cache = thread_buffer_cache<storage, 64>;
 
  private:
   std::unique_ptr<char[]> data_;

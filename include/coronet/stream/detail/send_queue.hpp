@@ -5,8 +5,9 @@
 //
 // The two buffers live in a block of their own, made by the first write and freed with the
 // buffers when the connection goes quiet: an idle connection holds one pointer here instead of
-// two strings (64 bytes less per connection; a busy one makes the block once per burst, as it
-// makes its strings' storage).
+// two strings (64 bytes less per connection). A block whose strings are small goes, storage and
+// all, to this thread's cache, where the next burst's block comes from (see thread_buffer_cache):
+// its strings need not grow again from nothing.
 #pragma once
 
 #include <cstddef>
@@ -14,6 +15,8 @@
 #include <string>
 
 #include <asio/buffer.hpp>
+
+#include "coronet/stream/detail/thread_buffer_cache.hpp"
 
 namespace coronet::detail {
 
@@ -32,7 +35,10 @@ class send_queue {
 
   /// Where encoders append the next messages.
   std::string& pending() {
-    if (!buffers_) buffers_ = std::make_unique<buffers>();
+    if (!buffers_) {
+      buffers_ = cache::take();
+      if (!buffers_) buffers_ = std::make_unique<buffers>();
+    }
     return buffers_->pending;
   }
   bool has_pending() const noexcept { return buffers_ && !buffers_->pending.empty(); }
@@ -72,14 +78,30 @@ class send_queue {
   bool holds_more_than(std::size_t size) const noexcept {
     return buffers_ && (buffers_->pending.capacity() > size || buffers_->sending.capacity() > size);
   }
-  /// Frees the buffers (those up to `size` only, unless `any_size`), and their block once
-  /// neither holds memory; only while nothing is queued or being sent.
+  /// Gives the buffers up (those up to `size` only, unless `any_size`), and their block once
+  /// neither holds memory; only while nothing is queued or being sent. A block whose buffers
+  /// are both small goes to this thread's cache unless `any_size`.
   void release(std::size_t size, bool any_size) noexcept {
     if (!buffers_) return;
+    if (!any_size && !holds_more_than(size)) {
+      buffers_->pending.clear();
+      buffers_->sending.clear();
+      buffers_->handed_over = 0;
+      cache::keep(std::move(buffers_));
+      return;
+    }
     if (any_size || buffers_->pending.capacity() <= size) std::string{}.swap(buffers_->pending);
     if (any_size || buffers_->sending.capacity() <= size) std::string{}.swap(buffers_->sending);
     if (capacity() == 0) buffers_.reset();
   }
+
+ private:
+  struct buffers;
+
+ public:
+  /// Where quiet queues' blocks wait for the next burst on the thread: at most 64, each with
+  /// two strings of up to 4 KiB (the connection's limit), so 512 KiB per thread at most.
+  using cache = thread_buffer_cache<std::unique_ptr<buffers>, 64>;
 
  private:
   static std::size_t heap(const std::string& text) noexcept {
