@@ -97,4 +97,11 @@ std::error_code line_codec::encode(std::string_view line, std::string& out) cons
   return {};
 }
 
+std::error_code line_codec::encode_decoded(std::string_view line, std::string& out) const {
+  if (!line.empty() && line.back() == '\r') return errc::delimiter_in_message;
+  out.append(line);
+  out.push_back('\n');
+  return {};
+}
+
 }  // namespace coronet

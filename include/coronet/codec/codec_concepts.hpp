@@ -48,6 +48,16 @@ concept codec = requires(C& c, std::string_view bytes, const outgoing_message_t<
   { c.encode(message, out) } -> std::same_as<std::error_code>;
 };
 
+/// A codec that sends on a message it decoded itself for less than a new one: an echo or a
+/// relay of the very view decode() returned. `encode_decoded(message, out)` frames it like
+/// encode() but may skip what decode() already checked (line_codec: the UTF-8 check and the
+/// scan for '\n'). A framed connection calls it only for the view its last read returned.
+template <typename C>
+concept reencoding_codec = codec<C> &&
+    requires(const C& c, const typename C::message_type& message, std::string& out) {
+  { c.encode_decoded(message, out) } -> std::same_as<std::error_code>;
+};
+
 /// A codec for byte streams (TCP, Unix stream sockets), where reads split input anywhere.
 ///
 /// On top of `codec`, a stream codec must:

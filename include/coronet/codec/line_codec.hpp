@@ -45,6 +45,10 @@ class line_codec {
   /// Appends `line` and '\n' to `out`, or returns why the line cannot be sent as one line.
   std::error_code encode(std::string_view line, std::string& out) const;
 
+  /// encode() of a line this codec decoded, sent on unchanged (see reencoding_codec): decode()
+  /// checked its length, UTF-8 and that it holds no '\n'; only a trailing '\r' (from "x\r\r\n")
+  /// is still refused.
+  std::error_code encode_decoded(std::string_view line, std::string& out) const;
   const line_codec_options& options() const noexcept { return options_; }
 
   /// Forgets any partly decoded line: the codec is as freshly constructed with options().

@@ -28,6 +28,7 @@
 #include "coronet/read_result.hpp"
 #include "coronet/stream/connection_options.hpp"
 #include "coronet/stream/detail/connection_core.hpp"
+#include "coronet/stream/detail/decoded_view.hpp"
 #include "coronet/stream/encoded_message.hpp"
 #include "coronet/stream/stream_concepts.hpp"
 
@@ -314,6 +315,11 @@ class framed_connection {
 
   static asio::awaitable<std::error_code> ready(std::error_code error) { co_return error; }
 
+  // Messages that view the read buffer, of a codec that frames its own decoded messages for
+  // less: an echoed line is not checked for UTF-8 and '\n' a second time (see decoded_view).
+  static constexpr bool sends_decoded_cheaper =
+      reencoding_codec<Codec> && std::is_same_v<message_type, std::string_view>;
+
   static std::error_code closed_reason(const state& core) {
     const std::error_code failure = core.failure();
     return failure ? failure : make_error_code(errc::connection_closed);
@@ -348,6 +354,9 @@ class framed_connection {
         if (decoded.has_message()) {
           core->consume_before_read = decoded.consumed();
           core->count_message_received();
+          if constexpr (sends_decoded_cheaper) {
+            detail::remember_decoded(&core->codec, decoded.message());
+          }
           return result::of(std::move(decoded).message());
         }
         input.consume(decoded.consumed());
@@ -416,7 +425,15 @@ class framed_connection {
       queue.append(message.bytes());
     } else {
       const std::size_t size_before = queue.size();
-      if (const std::error_code error = core.codec.encode(message, queue)) {
+      std::error_code error;
+      if constexpr (sends_decoded_cheaper && std::is_same_v<Message, message_type>) {
+        error = detail::is_last_decoded(&core.codec, message)
+                    ? core.codec.encode_decoded(message, queue)
+                    : core.codec.encode(message, queue);
+      } else {
+        error = core.codec.encode(message, queue);
+      }
+      if (error) {
         queue.resize(size_before);  // A codec must not leave half a frame behind.
         return error;
       }
