@@ -46,7 +46,7 @@ result line_codec::decode(std::string_view buffered) {
     // A line of max_line_length bytes may still be followed by "\r\n", so only more than
     // max_line_length + 1 bytes without '\n' proves the line too long (written so that a limit
     // of SIZE_MAX cannot overflow).
-    if (buffered.size() > 1 && buffered.size() - 1 > options_.max_line_length) {
+    if (buffered.size() > 1 && buffered.size() - 1 > max_line_length_) {
       scanned_ = 0;
       discarding_ = true;
       return result::failure(errc::frame_too_long, too_long_reason, dropped + buffered.size(),
@@ -75,10 +75,10 @@ result line_codec::decode_eof(std::string_view buffered) {
 }
 
 result line_codec::finish_line(std::string_view line, std::size_t consumed) const {
-  if (line.size() > options_.max_line_length) {
+  if (line.size() > max_line_length_) {
     return result::failure(errc::frame_too_long, too_long_reason, consumed, true);
   }
-  if (options_.validate_utf8) {
+  if (validate_utf8_) {
     if (const utf8_verdict verdict = check_utf8(line); !verdict) {
       return result::failure(errc::invalid_utf8, describe(verdict.fault), consumed, true);
     }
@@ -87,11 +87,11 @@ result line_codec::finish_line(std::string_view line, std::size_t consumed) cons
 }
 
 std::error_code line_codec::encode(std::string_view line, std::string& out) const {
-  if (line.size() > options_.max_line_length) return errc::frame_too_long;
+  if (line.size() > max_line_length_) return errc::frame_too_long;
   if (line.find('\n') != std::string_view::npos) return errc::delimiter_in_message;
   // The decoder strips a '\r' before '\n', so a trailing '\r' would not survive the round trip.
   if (!line.empty() && line.back() == '\r') return errc::delimiter_in_message;
-  if (options_.validate_utf8 && !is_valid_utf8(line)) return errc::invalid_utf8;
+  if (validate_utf8_ && !is_valid_utf8(line)) return errc::invalid_utf8;
   out.append(line);
   out.push_back('\n');
   return {};

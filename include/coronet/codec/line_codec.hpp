@@ -34,7 +34,8 @@ class line_codec {
   using message_type = std::string_view;
 
   line_codec() = default;
-  explicit line_codec(line_codec_options options) : options_{options} {}
+  explicit line_codec(line_codec_options options)
+      : max_line_length_{options.max_line_length}, validate_utf8_{options.validate_utf8} {}
 
   /// Decodes the next complete line from `buffered` (see stream_codec for the buffer contract).
   decode_result<std::string_view> decode(std::string_view buffered);
@@ -49,7 +50,11 @@ class line_codec {
   /// checked its length, UTF-8 and that it holds no '\n'; only a trailing '\r' (from "x\r\r\n")
   /// is still refused.
   std::error_code encode_decoded(std::string_view line, std::string& out) const;
-  const line_codec_options& options() const noexcept { return options_; }
+
+  /// The options this codec was made with.
+  line_codec_options options() const noexcept {
+    return {.max_line_length = max_line_length_, .validate_utf8 = validate_utf8_};
+  }
 
   /// Forgets any partly decoded line: the codec is as freshly constructed with options().
   void reset() noexcept {
@@ -60,8 +65,11 @@ class line_codec {
  private:
   decode_result<std::string_view> finish_line(std::string_view line, std::size_t consumed) const;
 
-  line_codec_options options_;
+  // The options are kept field by field, so that the two flags share one word (every
+  // connection holds its codec: 24 bytes instead of 32).
+  std::size_t max_line_length_ = line_codec_options{}.max_line_length;
   std::size_t scanned_ = 0;  // Leading bytes of the buffered input already known to hold no '\n'.
+  bool validate_utf8_ = line_codec_options{}.validate_utf8;
   bool discarding_ = false;  // Inside an over-long line: input is dropped up to its '\n'.
 };
 
