@@ -72,6 +72,23 @@ struct executorless_handler {
   asio::cancellation_slot slot;
 };
 
+#if CORONET_REACTOR_WAIT
+// The same for a handler that has a cancellation slot of its own (resume_handler: the waiting
+// coroutine's), which it clears itself when called: it forwards that slot instead of holding a
+// copy. 8 bytes less in the wait operation, which every idle connection holds: 88 bytes, a
+// 96-byte malloc chunk instead of 112.
+template <typename Handler>
+struct executorless_own_slot_handler {
+  using cancellation_slot_type = asio::cancellation_slot;
+  cancellation_slot_type get_cancellation_slot() const noexcept {
+    return asio::get_associated_cancellation_slot(handler);
+  }
+  void operator()(std::error_code error) { handler(error); }
+
+  Handler handler;
+};
+#endif
+
 #endif
 
 #if CORONET_REACTOR_WAIT
@@ -85,7 +102,7 @@ class readable_wait_op : public asio::detail::reactor_op {
  public:
   // Asio's ASIO_DEFINE_HANDLER_PTR, with an exact block rather than Asio's recycling allocator:
   // that one hands out the first cached block big enough, often a send operation's (169
-  // bytes) for this one's 96, which an idle connection then holds for its whole wait. One
+  // bytes) for this one's 88, which an idle connection then holds for its whole wait. One
   // malloc per wait instead of a cache hit (a wait ends an idle stretch, not every message).
   struct ptr {
     Handler* h;
@@ -203,8 +220,8 @@ void async_wait_readable(Socket& socket, Handler handler, asio::cancellation_sig
 #if CORONET_REACTOR_WAIT
       if (reactor != nullptr) {
         auto& implementation = object.get_implementation();
-        executorless_handler<Handler> bound{std::move(handler), own};
-        using operation = readable_wait_op<executorless_handler<Handler>>;
+        executorless_own_slot_handler<Handler> bound{std::move(handler)};
+        using operation = readable_wait_op<executorless_own_slot_handler<Handler>>;
         typename operation::ptr memory = {std::addressof(bound), operation::ptr::allocate(bound),
                                           nullptr};
         memory.p = new (memory.v) operation(bound, *plain);
