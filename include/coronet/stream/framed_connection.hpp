@@ -329,63 +329,69 @@ class framed_connection {
   // decoding runs inside the core's read loop, so a read() is one coroutine frame.
   static asio::awaitable<read_result<message_type>> read_next(const state_ptr& core) {
     using result = read_result<message_type>;
-    return core->read_until([core, first = true](
-                                std::error_code read_error) mutable -> std::optional<result> {
-      detail::read_buffer& input = core->input();
-      if (std::exchange(first, false)) {
-        if constexpr (answering_codec<Codec>) {
-          if (const auto& ended = core->reading_ended; ended.error) {
-            return result::decode_failure(ended.error, ended.reason, false);
+    // The frame keeps `core` (the connection lives while a read waits, whoever drops it); the
+    // attempt gets the connection from the loop instead of holding a second reference.
+    return state::read_until(
+        core,
+        [first = true](state& connection,
+                       std::error_code read_error) mutable -> std::optional<result> {
+          detail::read_buffer& input = connection.input();
+          if (std::exchange(first, false)) {
+            if constexpr (answering_codec<Codec>) {
+              if (const auto& ended = connection.reading_ended; ended.error) {
+                return result::decode_failure(ended.error, ended.reason, false);
+              }
+            }
+            input.consume(std::exchange(connection.consume_before_read, 0));
+            connection.begin_read_call();
+          } else if (read_error == asio::error::eof) {
+            connection.set_end_of_stream();
+          } else if (read_error) {
+            return result::failure(read_error);
           }
-        }
-        input.consume(std::exchange(core->consume_before_read, 0));
-        core->begin_read_call();
-      } else if (read_error == asio::error::eof) {
-        core->set_end_of_stream();
-      } else if (read_error) {
-        return result::failure(read_error);
-      }
-      while (true) {
-        // A cut stream (TLS without close_notify) gets no last, unterminated message: whoever
-        // cut the stream may have cut it short.
-        const bool final_frame = core->at_end_of_stream() && !core->end_was_truncated();
-        auto decoded = final_frame ? core->codec.decode_eof(input.readable())
-                                   : core->codec.decode(input.readable());
-        if (decoded.has_message()) {
-          core->consume_before_read = decoded.consumed();
-          core->count_message_received();
-          if constexpr (sends_decoded_cheaper) {
-            detail::remember_decoded(&core->codec, decoded.message());
+          while (true) {
+            // A cut stream (TLS without close_notify) gets no last, unterminated message: whoever
+            // cut the stream may have cut it short.
+            const bool final_frame =
+                connection.at_end_of_stream() && !connection.end_was_truncated();
+            auto decoded = final_frame ? connection.codec.decode_eof(input.readable())
+                                       : connection.codec.decode(input.readable());
+            if (decoded.has_message()) {
+              connection.consume_before_read = decoded.consumed();
+              connection.count_message_received();
+              if constexpr (sends_decoded_cheaper) {
+                detail::remember_decoded(&connection.codec, decoded.message());
+              }
+              return result::of(std::move(decoded).message());
+            }
+            input.consume(decoded.consumed());
+            if (!decoded.has_error()) break;
+            connection.count_decode_error(decoded.error(), decoded.recoverable());
+            if (!decoded.recoverable()) {
+              if constexpr (answering_codec<Codec>) {
+                connection.reading_ended = {decoded.error(), decoded.reason()};
+              } else {
+                connection.fail(decoded.error());
+              }
+            }
+            // A codec that consumed nothing would report the same error again: return it.
+            if (!decoded.recoverable() || decoded.consumed() == 0 ||
+                connection.options().decode_errors == decode_error_policy::report) {
+              return result::decode_failure(decoded.error(), decoded.reason(),
+                                            decoded.recoverable());
+            }
+            if (connection.options().decode_errors == decode_error_policy::reply) {
+              reply_to_decode_error(connection, decoded.error(), decoded.reason());
+            }
           }
-          return result::of(std::move(decoded).message());
-        }
-        input.consume(decoded.consumed());
-        if (!decoded.has_error()) break;
-        core->count_decode_error(decoded.error(), decoded.recoverable());
-        if (!decoded.recoverable()) {
-          if constexpr (answering_codec<Codec>) {
-            core->reading_ended = {decoded.error(), decoded.reason()};
-          } else {
-            core->fail(decoded.error());
+          if (connection.at_end_of_stream()) {
+            if (connection.end_was_truncated() && !input.empty()) {
+              return result::failure(errc::truncated_frame, "the stream was cut inside a message");
+            }
+            return result::failure(asio::error::eof);
           }
-        }
-        // A codec that consumed nothing would report the same error again: return it.
-        if (!decoded.recoverable() || decoded.consumed() == 0 ||
-            core->options().decode_errors == decode_error_policy::report) {
-          return result::decode_failure(decoded.error(), decoded.reason(), decoded.recoverable());
-        }
-        if (core->options().decode_errors == decode_error_policy::reply) {
-          reply_to_decode_error(*core, decoded.error(), decoded.reason());
-        }
-      }
-      if (core->at_end_of_stream()) {
-        if (core->end_was_truncated() && !input.empty()) {
-          return result::failure(errc::truncated_frame, "the stream was cut inside a message");
-        }
-        return result::failure(asio::error::eof);
-      }
-      return std::nullopt;  // Read more.
-    });
+          return std::nullopt;  // Read more.
+        });
   }
 
   // decode_error_policy::reply: "error: <what> (<reason>)", queued like try_write() (dropped if

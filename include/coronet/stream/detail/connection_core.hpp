@@ -120,43 +120,55 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
     if (observer_) observer_->report_decode_error(error, recoverable);
   }
 
-  /// What read_until's attempt yields when it succeeds.
-  template <typename Attempt>
-  using attempt_result = typename std::invoke_result_t<Attempt&, std::error_code>::value_type;
+  /// What read_until's attempt yields when it succeeds, for a connection pointed to by `Self`.
+  template <typename Self, typename Attempt>
+  using attempt_result = typename std::invoke_result_t<Attempt&, decltype(*std::declval<Self&>()),
+                                                       std::error_code>::value_type;
 
   /// The read loop of every read path, in one coroutine frame (an idle connection waits inside
-  /// it, and each frame a waiting connection holds costs memory): calls `attempt(error)` until
-  /// it yields a result, reading once from the stream before each further call. The first call
-  /// gets no error, later ones what the read returned (asio::error::eof at the end of the
-  /// stream). Reads are bounded by the idle and read timeouts and cancellable through the
+  /// it, and each frame a waiting connection holds costs memory): calls `attempt(*self, error)`
+  /// until it yields a result, reading once from the stream before each further call. The
+  /// first call gets no error, later ones what the read returned (asio::error::eof at the end of
+  /// the stream). Reads are bounded by the idle and read timeouts and cancellable through the
   /// calling coroutine's cancellation slot.
-  template <typename Attempt>
-  auto read_until(Attempt attempt) -> asio::awaitable<attempt_result<Attempt>> {
+  ///
+  /// `self` points to this connection (or to what derives from it): a shared_ptr where the read
+  /// must keep it alive, a plain pointer where the caller does. Static, so that the frame holds
+  /// that one pointer and no `this` beside it (8 bytes: a malloc size class on every idle
+  /// connection).
+  template <typename Self, typename Attempt>
+  static auto read_until(Self self, Attempt attempt)
+      -> asio::awaitable<attempt_result<Self, Attempt>> {
     std::error_code error;
     while (true) {
       // No named local for the result: GCC keeps every local of a coroutine in its frame, for
       // the whole wait (64 bytes here for a read_result); it goes by way of finished_read.
-      if (attempt_finished(attempt, error)) co_return take_finished_read<attempt_result<Attempt>>();
-      error = begin_read();
+      if (attempt_finished(*self, attempt, error)) {
+        co_return take_finished_read<attempt_result<Self, Attempt>>();
+      }
+      error = self->begin_read();
       if constexpr (is_descriptor_stream_v<Stream>) {
         // The steps are plain functions: what they keep on the stack takes no room in this
         // frame, which every idle connection holds.
-        while (!error && !read_now_or_suspend(error)) {
-          co_await resume_after([this](auto resume) { this->suspend_read(std::move(resume)); },
+        while (!error && !self->read_now_or_suspend(error)) {
+          co_await resume_after([core = std::addressof(*self)](
+                                    auto resume) { core->suspend_read(std::move(resume)); },
                                 error);
-          error = resume_read(error);
+          error = self->resume_read(error);
         }
       } else {
-        error = co_await read_through_asio();
+        error = co_await self->read_through_asio();
       }
-      reading_ = false;
+      self->reading_ = false;
     }
   }
 
   /// Reads once from the stream into the read buffer (see read_until).
   asio::awaitable<std::error_code> read_some() {
     return read_until(
-        [first = true](std::error_code error) mutable -> std::optional<std::error_code> {
+        this,
+        [first = true](connection_core&,
+                       std::error_code error) mutable -> std::optional<std::error_code> {
           if (std::exchange(first, false)) return std::nullopt;
           return error;
         });
@@ -387,11 +399,11 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   template <typename Result>
   static inline thread_local std::optional<Result> finished_read;
 
-  template <typename Attempt>
-  static bool attempt_finished(Attempt& attempt, std::error_code error) {
-    auto done = attempt(error);
+  template <typename Connection, typename Attempt>
+  static bool attempt_finished(Connection& connection, Attempt& attempt, std::error_code error) {
+    auto done = attempt(connection, error);
     if (!done) return false;
-    finished_read<attempt_result<Attempt>>.emplace(std::move(*done));
+    finished_read<typename decltype(done)::value_type>.emplace(std::move(*done));
     return true;
   }
 
