@@ -23,20 +23,26 @@ asio::awaitable<std::size_t> echo_size(Connection& conn, const std::string& line
   co_return echo ? echo->size() : 0;
 }
 
+using server_connection = tcp_server::connection_type<line_codec>;
+
+// Echoes every line; `served` points to the connection being served, null once it ends.
+void serve_echo(tcp_server& server, server_connection*& served) {
+  server.serve<line_codec>([&served](server_connection& conn) -> asio::awaitable<void> {
+    served = &conn;
+    while (auto line = co_await conn.read())
+      co_await conn.write(*line);
+    served = nullptr;
+  });
+}
+
 }  // namespace
 
 TEST_CASE(
     "an idle connection holds no buffer, and a burst's large buffers go after a quiet second") {
   run_async([](asio::io_context& io) -> asio::awaitable<void> {
-    using server_connection = tcp_server::connection_type<line_codec>;
     server_connection* served = nullptr;
     tcp_server server{io, {.port = 0}};
-    server.serve<line_codec>([&served](server_connection& conn) -> asio::awaitable<void> {
-      served = &conn;
-      while (auto line = co_await conn.read())
-        co_await conn.write(*line);
-      served = nullptr;
-    });
+    serve_echo(server, served);
     auto client =
         co_await coronet::connect("127.0.0.1", server.local_endpoint().port(), {.timeout = 2s});
 
@@ -76,15 +82,9 @@ TEST_CASE("a quiet connection's small buffers wait in the thread's cache for the
   while (send_queue::cache::kept() > 0)
     send_queue::cache::take();
   run_async([](asio::io_context& io) -> asio::awaitable<void> {
-    using server_connection = tcp_server::connection_type<line_codec>;
     server_connection* served = nullptr;
     tcp_server server{io, {.port = 0}};
-    server.serve<line_codec>([&served](server_connection& conn) -> asio::awaitable<void> {
-      served = &conn;
-      while (auto line = co_await conn.read())
-        co_await conn.write(*line);
-      served = nullptr;
-    });
+    serve_echo(server, served);
     auto client =
         co_await coronet::connect("127.0.0.1", server.local_endpoint().port(), {.timeout = 2s});
     const std::string line(1000, 'x');
