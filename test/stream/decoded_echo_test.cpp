@@ -106,3 +106,23 @@ TEST_CASE("a decoded line ending in a carriage return is still refused when writ
     CHECK(received == "ok\n");
   });
 }
+
+TEST_CASE("a decoded line kept past the next read is checked in full if written back") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    auto [conn, peer] = make_pair<coronet::line_codec>(io);
+    co_await send_raw(peer, "ok\n");
+    auto line = co_await conn.read();
+    REQUIRE(line);
+    const std::string_view stale = *line;  // Valid only until the next read: kept anyway.
+    // The raw read drops the line's bytes and reads new ones into the same place.
+    co_await send_raw(peer, "\xFF\xFF");
+    char raw[2];
+    const auto [raw_error, raw_count] = co_await conn.recv_into(raw);
+    REQUIRE(!raw_error);
+    REQUIRE(raw_count == 2);
+    REQUIRE(stale == "\xFF\xFF");  // What the kept view shows now.
+    const auto written = co_await conn.write(stale);
+    CHECK(written == errc::invalid_utf8);
+    CHECK(conn.queued_bytes() == 0);
+  });
+}

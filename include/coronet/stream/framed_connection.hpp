@@ -55,6 +55,13 @@ struct framed_state : connection_core<Stream> {
     }
   }
 
+  // Drops the last message's bytes from the read buffer (a message read() returned is valid
+  // until then), and the record that writing that message back needs no second check.
+  void drop_last_message() noexcept {
+    this->input().consume(std::exchange(consume_before_read, 0));
+    forget_decoded(&codec);
+  }
+
   Codec codec;
   // A copy with no decode state, only for a codec that cannot reset() itself.
   [[no_unique_address]] std::conditional_t<resettable_codec<Codec>, std::monostate,
@@ -295,7 +302,7 @@ class framed_connection {
   /// write() in progress, after flush(); the observer is detached.
   released_stream<Stream> release_stream() {
     detail::read_buffer& input = core_->input();
-    input.consume(std::exchange(core_->consume_before_read, 0));
+    core_->drop_last_message();
     released_stream<Stream> released{std::move(core_->stream()), std::string{input.readable()}};
     core_->close();  // Closes only the moved-from shell.
     return released;
@@ -342,7 +349,7 @@ class framed_connection {
                 return result::decode_failure(ended.error, ended.reason, false);
               }
             }
-            input.consume(std::exchange(connection.consume_before_read, 0));
+            connection.drop_last_message();
             connection.begin_read_call();
           } else if (read_error == asio::error::eof) {
             connection.set_end_of_stream();
@@ -458,7 +465,7 @@ class framed_connection {
   static asio::awaitable<std::pair<std::error_code, std::size_t>> receive_raw(
       state_ptr core, std::span<char> buffer) {
     detail::read_buffer& input = core->input();
-    input.consume(std::exchange(core->consume_before_read, 0));
+    core->drop_last_message();
     if (input.empty() && !buffer.empty()) {
       core->begin_read_call();
       if (const std::error_code error = co_await core->read_some()) co_return std::pair{error, 0};

@@ -26,6 +26,12 @@ inline void remember_decoded(const void* codec, std::string_view message) noexce
   last_decoded_view = {codec, message.data(), message.size()};
 }
 
+/// Forgets the view `codec` decoded last on this thread, if it is the last one recorded: the
+/// bytes it views are about to change (the connection's next read drops them).
+inline void forget_decoded(const void* codec) noexcept {
+  if (last_decoded_view.codec == codec) last_decoded_view = {};
+}
+
 /// Whether `message` is exactly the view `codec` decoded last on this thread.
 inline bool is_last_decoded(const void* codec, std::string_view message) noexcept {
   const decoded_view& last = last_decoded_view;
