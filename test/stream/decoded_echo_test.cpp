@@ -126,3 +126,24 @@ TEST_CASE("a decoded line kept past the next read is checked in full if written 
     CHECK(conn.queued_bytes() == 0);
   });
 }
+
+TEST_CASE("a line taken by try_read and written back skips the second check too") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    auto [conn, peer] = make_pair<counting_line_codec>(io);
+    counting_line_codec::full_encodes = 0;
+    counting_line_codec::decoded_encodes = 0;
+    co_await send_raw(peer, "first\nsecond\n");
+    auto first = co_await conn.read();
+    REQUIRE(first);
+    const std::string kept{*first};
+    auto second = conn.try_read();
+    REQUIRE(second);
+    CHECK(!conn.try_write(*second));
+    CHECK(counting_line_codec::decoded_encodes == 1);
+    // The first line's record went with its bytes: the kept copy is checked in full.
+    CHECK(!conn.try_write(kept));
+    CHECK(counting_line_codec::full_encodes == 1);
+    const auto received = co_await read_raw(peer, 13);
+    CHECK(received == "second\nfirst\n");
+  });
+}

@@ -8,6 +8,7 @@
 #include <utility>
 
 #include <asio/awaitable.hpp>
+#include <asio/error.hpp>
 
 #include "coronet/stream/connection_options.hpp"
 
@@ -81,7 +82,9 @@ class callback_handler {
     std::error_code why;
     try {
       while (true) {
-        auto message = co_await connection.read();
+        // A burst's messages without suspending between them (see framed_connection::try_read).
+        auto message = connection.try_read();
+        if (message.error() == asio::error::would_block) message = co_await connection.read();
         if (!message) {
           if (!message.recoverable()) {
             why = message.error();

@@ -125,11 +125,33 @@ class framed_connection {
   executor_type get_executor() { return core_->stream().get_executor(); }
 
   /// The next message, or why there is none (see read_result). A message that views into the
-  /// read buffer (std::string_view for the built-in codecs) is valid until the next read().
+  /// read buffer (std::string_view for the built-in codecs) is valid until the next read() (or
+  /// try_read()).
   /// After a recoverable codec error (an over-long or non-UTF-8 line) reading can go on; after
   /// any other error every later read() returns an error too (the connection is closed, except
   /// that an answering_codec's fatal error leaves it writable for the answer).
   asio::awaitable<read_result<message_type>> read() { return read_next(core_); }
+
+  /// read() without waiting: the next message if the bytes already received hold one, taken
+  /// without reading from the stream. Otherwise asio::error::would_block (like Python's
+  /// BlockingIOError): read() would have to read, and maybe wait. Everything else comes back as
+  /// from read() (the end, codec errors, the connection's failure), and
+  /// asio::error::already_started while a read() is in progress. A view into the read buffer
+  /// stays valid until the next read() or try_read().
+  ///
+  /// Every co_await of read() or write() resumes the calling coroutine, even when there is
+  /// nothing to wait for, and with Asio's awaitable that costs about as much as decoding and
+  /// encoding a short line. A handler that takes the rest of a burst with try_read() and
+  /// answers with try_write() while has_room() resumes once per burst instead (see
+  /// docs/handlers.md, "Bursts without suspending").
+  read_result<message_type> try_read() {
+    using result = read_result<message_type>;
+    state& core = *core_;
+    if (core.reading()) return result::failure(asio::error::already_started);
+    if (auto message = next_buffered(core, true, {})) return std::move(*message);
+    if (!core.is_open()) return result::failure(closed_reason(core));
+    return result::failure(asio::error::would_block);
+  }
 
   /// Encodes `message` into the send queue; the connection's writer sends it. Returns once the
   /// whole message is queued (never part of it), or why it was not: a codec error, the queue
@@ -145,6 +167,11 @@ class framed_connection {
   asio::awaitable<std::error_code> write(const encoded_message<Codec>& message) {
     return write_any(message);
   }
+
+  /// Whether the send queue is below connection_options::send_queue_limit: a write() now queues
+  /// the message at once, exactly as try_write() does, and the policy for a full queue does not
+  /// apply.
+  bool has_room() const noexcept { return core_->has_room(); }
 
   /// write() without waiting: with send_queue_policy::wait a full queue returns
   /// errc::send_queue_full instead of suspending. Safe to call from plain callbacks.
@@ -335,70 +362,74 @@ class framed_connection {
   // The one read path: decode what is buffered, read more only when nothing decodes. The
   // decoding runs inside the core's read loop, so a read() is one coroutine frame.
   static asio::awaitable<read_result<message_type>> read_next(const state_ptr& core) {
-    using result = read_result<message_type>;
     // The frame keeps `core` (the connection lives while a read waits, whoever drops it); the
     // attempt gets the connection from the loop instead of holding a second reference.
     return state::read_until(
-        core,
-        [first = true](state& connection,
-                       std::error_code read_error) mutable -> std::optional<result> {
-          detail::read_buffer& input = connection.input();
-          if (std::exchange(first, false)) {
-            if constexpr (answering_codec<Codec>) {
-              if (const auto& ended = connection.reading_ended; ended.error) {
-                return result::decode_failure(ended.error, ended.reason, false);
-              }
-            }
-            connection.drop_last_message();
-            connection.begin_read_call();
-          } else if (read_error == asio::error::eof) {
-            connection.set_end_of_stream();
-          } else if (read_error) {
-            return result::failure(read_error);
-          }
-          while (true) {
-            // A cut stream (TLS without close_notify) gets no last, unterminated message: whoever
-            // cut the stream may have cut it short.
-            const bool final_frame =
-                connection.at_end_of_stream() && !connection.end_was_truncated();
-            auto decoded = final_frame ? connection.codec.decode_eof(input.readable())
-                                       : connection.codec.decode(input.readable());
-            if (decoded.has_message()) {
-              connection.consume_before_read = decoded.consumed();
-              connection.count_message_received();
-              if constexpr (sends_decoded_cheaper) {
-                detail::remember_decoded(&connection.codec, decoded.message());
-              }
-              return result::of(std::move(decoded).message());
-            }
-            input.consume(decoded.consumed());
-            if (!decoded.has_error()) break;
-            connection.count_decode_error(decoded.error(), decoded.recoverable());
-            if (!decoded.recoverable()) {
-              if constexpr (answering_codec<Codec>) {
-                connection.reading_ended = {decoded.error(), decoded.reason()};
-              } else {
-                connection.fail(decoded.error());
-              }
-            }
-            // A codec that consumed nothing would report the same error again: return it.
-            if (!decoded.recoverable() || decoded.consumed() == 0 ||
-                connection.options().decode_errors == decode_error_policy::report) {
-              return result::decode_failure(decoded.error(), decoded.reason(),
-                                            decoded.recoverable());
-            }
-            if (connection.options().decode_errors == decode_error_policy::reply) {
-              reply_to_decode_error(connection, decoded.error(), decoded.reason());
-            }
-          }
-          if (connection.at_end_of_stream()) {
-            if (connection.end_was_truncated() && !input.empty()) {
-              return result::failure(errc::truncated_frame, "the stream was cut inside a message");
-            }
-            return result::failure(asio::error::eof);
-          }
-          return std::nullopt;  // Read more.
+        core, [first = true](state& connection, std::error_code read_error) mutable {
+          return next_buffered(connection, std::exchange(first, false), read_error);
         });
+  }
+
+  // One attempt of the read path: the next message decoded from what is buffered, the reason
+  // there is none, or nullopt when more must be read. `first` for a read() call's (or a
+  // try_read()'s) first attempt; later attempts get what the read from the stream returned.
+  static std::optional<read_result<message_type>> next_buffered(state& connection, bool first,
+                                                                std::error_code read_error) {
+    using result = read_result<message_type>;
+    detail::read_buffer& input = connection.input();
+    if (first) {
+      if constexpr (answering_codec<Codec>) {
+        if (const auto& ended = connection.reading_ended; ended.error) {
+          return result::decode_failure(ended.error, ended.reason, false);
+        }
+      }
+      connection.drop_last_message();
+      connection.begin_read_call();
+    } else if (read_error == asio::error::eof) {
+      connection.set_end_of_stream();
+    } else if (read_error) {
+      return result::failure(read_error);
+    }
+    while (true) {
+      // A cut stream (TLS without close_notify) gets no last, unterminated message: whoever
+      // cut the stream may have cut it short.
+      const bool final_frame = connection.at_end_of_stream() && !connection.end_was_truncated();
+      auto decoded = final_frame ? connection.codec.decode_eof(input.readable())
+                                 : connection.codec.decode(input.readable());
+      if (decoded.has_message()) {
+        connection.consume_before_read = decoded.consumed();
+        connection.count_message_received();
+        if constexpr (sends_decoded_cheaper) {
+          detail::remember_decoded(&connection.codec, decoded.message());
+        }
+        return result::of(std::move(decoded).message());
+      }
+      input.consume(decoded.consumed());
+      if (!decoded.has_error()) break;
+      connection.count_decode_error(decoded.error(), decoded.recoverable());
+      if (!decoded.recoverable()) {
+        if constexpr (answering_codec<Codec>) {
+          connection.reading_ended = {decoded.error(), decoded.reason()};
+        } else {
+          connection.fail(decoded.error());
+        }
+      }
+      // A codec that consumed nothing would report the same error again: return it.
+      if (!decoded.recoverable() || decoded.consumed() == 0 ||
+          connection.options().decode_errors == decode_error_policy::report) {
+        return result::decode_failure(decoded.error(), decoded.reason(), decoded.recoverable());
+      }
+      if (connection.options().decode_errors == decode_error_policy::reply) {
+        reply_to_decode_error(connection, decoded.error(), decoded.reason());
+      }
+    }
+    if (connection.at_end_of_stream()) {
+      if (connection.end_was_truncated() && !input.empty()) {
+        return result::failure(errc::truncated_frame, "the stream was cut inside a message");
+      }
+      return result::failure(asio::error::eof);
+    }
+    return std::nullopt;  // Read more.
   }
 
   // decode_error_policy::reply: "error: <what> (<reason>)", queued like try_write() (dropped if

@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <system_error>
 #include <utility>
@@ -81,6 +82,22 @@ class websocket_connection {
   /// next read().
   asio::awaitable<read_result<std::string_view>> read() { return read_data(state_); }
 
+  /// read() without waiting (see framed_connection::try_read): the next data message if the
+  /// frames already received hold one, control frames before it handled as read() handles
+  /// them; asio::error::would_block when read() would have to read from the stream.
+  read_result<std::string_view> try_read() {
+    state& s = *state_;
+    while (true) {
+      if (auto ended = reading_ended(s)) return *std::move(ended);
+      auto next = s.inner.try_read();
+      if (next.error() == asio::error::would_block ||
+          next.error() == asio::error::already_started) {
+        return read_result<std::string_view>::failure(next.error());
+      }
+      if (auto data = take_frame(s, next)) return *std::move(data);
+    }
+  }
+
   /// Queues `text` as one text message (see framed_connection::write for the queue policy).
   /// Returns errc::invalid_utf8 for text that is not UTF-8, errc::connection_closed once a close
   /// frame has been sent.
@@ -121,6 +138,9 @@ class websocket_connection {
     if (state_->close_sent) return errc::connection_closed;
     return state_->inner.try_write(message);
   }
+
+  /// Whether write() would queue a message now (see framed_connection::has_room).
+  bool has_room() const noexcept { return state_->inner.has_room(); }
 
   /// Waits until every queued byte has been handed to the stream.
   asio::awaitable<std::error_code> flush() { return state_->inner.flush(); }
@@ -244,42 +264,56 @@ class websocket_connection {
   }
 
   static asio::awaitable<read_result<std::string_view>> read_data(state_ptr s) {
-    using result = read_result<std::string_view>;
-    while (true) {
-      if (s->close_received) co_return result::failure(asio::error::eof);
-      if (s->failure) co_return result::failure(s->failure);
-      auto next = co_await s->inner.read();
-      if (!next) {
-        // A frame that breaks the protocol: the inner connection counted it and stays open for
-        // the close frame that answers it.
-        if (next.decode_error()) co_return answer(*s, next.error(), next.reason());
-        co_return result::failure(next.error(), next.reason(), false);
-      }
-      s->heard_from_peer = true;
-      const websocket_message& message = *next;
-      switch (message.kind) {
-        case websocket_kind::ping:
-          // Dropped when the send queue is full: the peer is not reading anyway.
-          if (!s->close_sent) queue(*s, websocket_message::pong(message.payload));
-          continue;
-        case websocket_kind::pong:
-          continue;
-        case websocket_kind::close:
-          s->close_received = true;
-          s->peer_close_code = message.close_code;
-          // Echo the peer's code (RFC 6455 section 5.5.1); a close without one gets none back.
-          send_close(*s, message.close_code);
-          co_return result::failure(asio::error::eof);
-        case websocket_kind::binary:
-          if (!s->options.accept_binary) {
-            co_return fail(*s, websocket_errc::unsupported_data,
-                           "binary message to a text handler");
-          }
-          co_return result::of(message.payload);
-        case websocket_kind::text:
-          co_return result::of(message.payload);
-      }
+    while (!reading_ended(*s)) {
+      // One named local: the frame keeps it while the read waits.
+      auto data = take_frame(*s, co_await s->inner.read());
+      if (data) co_return *std::move(data);
     }
+    co_return *reading_ended(*s);
+  }
+
+  // Why reading is over (the peer's close frame, or a protocol error already answered).
+  static std::optional<read_result<std::string_view>> reading_ended(const state& s) {
+    if (s.close_received) return read_result<std::string_view>::failure(asio::error::eof);
+    if (s.failure) return read_result<std::string_view>::failure(s.failure);
+    return std::nullopt;
+  }
+
+  // What one read of the inner connection gives the reader: a data message, or why there is
+  // none; nullopt after a control frame, which is handled here (then read on).
+  static std::optional<read_result<std::string_view>> take_frame(
+      state& s, const read_result<websocket_message>& next) {
+    using result = read_result<std::string_view>;
+    if (!next) {
+      // A frame that breaks the protocol: the inner connection counted it and stays open for
+      // the close frame that answers it.
+      if (next.decode_error()) return answer(s, next.error(), next.reason());
+      return result::failure(next.error(), next.reason(), false);
+    }
+    s.heard_from_peer = true;
+    const websocket_message& message = *next;
+    switch (message.kind) {
+      case websocket_kind::ping:
+        // Dropped when the send queue is full: the peer is not reading anyway.
+        if (!s.close_sent) queue(s, websocket_message::pong(message.payload));
+        return std::nullopt;
+      case websocket_kind::pong:
+        return std::nullopt;
+      case websocket_kind::close:
+        s.close_received = true;
+        s.peer_close_code = message.close_code;
+        // Echo the peer's code (RFC 6455 section 5.5.1); a close without one gets none back.
+        send_close(s, message.close_code);
+        return result::failure(asio::error::eof);
+      case websocket_kind::binary:
+        if (!s.options.accept_binary) {
+          return fail(s, websocket_errc::unsupported_data, "binary message to a text handler");
+        }
+        return result::of(message.payload);
+      case websocket_kind::text:
+        return result::of(message.payload);
+    }
+    return std::nullopt;
   }
 
   // A protocol error found here rather than by the codec: counted like the codec's, answered.

@@ -75,6 +75,8 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   /// The first error that ended the connection (empty while it is usable).
   std::error_code failure() const noexcept { return failure_; }
   bool is_open() const noexcept { return !failure_ && !closed_; }
+  /// A read from the stream is in progress or waiting (it holds the read buffer).
+  bool reading() const noexcept { return reading_; }
   /// The last thing that ended a read or a write for good (see close_reason).
   close_reason ended_by() const noexcept { return ended_by_; }
   /// The stream has ended (a read saw end of stream); decoding goes on with decode_eof.
@@ -156,7 +158,7 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
                                 error);
           error = self->resume_read(error);
         }
-      } else {
+      } else if (!error) {
         error = co_await self->read_through_asio();
       }
       self->reading_ = false;
