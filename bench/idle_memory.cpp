@@ -36,6 +36,8 @@
 #include <coronet/codec/line_codec.hpp>
 #include <coronet/endpoint/server.hpp>
 
+#include "echo_handler.hpp"
+
 extern "C" {
 void* __libc_malloc(std::size_t size);
 void* __libc_calloc(std::size_t count, std::size_t size);
@@ -160,29 +162,6 @@ int posix_memalign(void** result, std::size_t alignment, std::size_t size) {
 
 namespace {
 
-// echo_server's handler (samples/echo/echo_server.cpp), so that the frames measured are its.
-struct echo_handler {
-  template <typename Connection>
-  asio::awaitable<void> operator()(Connection& conn) const {
-    while (true) {
-      const auto message = co_await conn.read();
-      if (message) {
-        const std::error_code error = co_await conn.write(*message);
-        if (!error) continue;
-        if (!conn.is_open()) co_return;
-        co_await send_error(conn, error);
-      } else {
-        co_return;
-      }
-    }
-  }
-  template <typename Connection>
-  static asio::awaitable<void> send_error(Connection& conn, std::error_code error) {
-    const std::string reply = "error: " + error.message();
-    co_await conn.write(reply);
-  }
-};
-
 std::array<std::int64_t, max_tracked_size + 1> snapshot() {
   lock_guard locked;
   return live_by_size;
@@ -255,7 +234,7 @@ int main(int argc, char** argv) {
   options.max_connections = connections + 16;
   options.connection.idle_timeout = std::chrono::seconds{300};
   coronet::tcp_server server{io, options};
-  server.serve<coronet::line_codec>(echo_handler{});
+  server.serve<coronet::line_codec>(samples::echo_handler{});
   const std::uint16_t port = server.local_endpoint().port();
   std::thread runner{[&io] { io.run(); }};
 

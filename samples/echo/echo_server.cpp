@@ -12,49 +12,8 @@
 #include <coronet/codec/line_codec.hpp>
 
 #include "command_line.hpp"
+#include "echo_handler.hpp"
 #include "server_cli.hpp"
-
-namespace {
-
-// Echoes each message. A line that is not UTF-8 or too long is answered by the connection
-// itself ("error: invalid UTF-8 (reason)": decode_error_policy::reply, the default) and reading
-// goes on; a length-prefixed stream that lost its framing ends.
-struct echo_handler {
-  template <typename Connection>
-  asio::awaitable<void> operator()(Connection& conn) const {
-    while (true) {
-      // What is already received is taken without suspending, and so is the reply while the
-      // send queue has room: a co_await resumes this coroutine even when nothing needs waiting
-      // for, which costs as much as the echo itself. So one resumption per burst of messages.
-      auto message = conn.try_read();
-      if (message.error() == asio::error::would_block) message = co_await conn.read();
-      // Recoverable decode errors never get here: the connection answers them.
-      if (!message) co_return;
-      std::error_code error;
-      if (conn.has_room()) {
-        error = conn.try_write(*message);
-      } else {
-        error = co_await conn.write(*message);  // Waits for room (send_queue_policy::wait).
-      }
-      if (error) {
-        if (!conn.is_open()) co_return;
-        // A message the codec cannot send back ("x\r", decoded from "x\r\r\n": a trailing '\r'
-        // would not survive the trip) is refused alone; the connection goes on.
-        co_await send_error(conn, error);
-      }
-    }
-  }
-
-  // A coroutine of its own: the reply text then takes room in the echo loop's frame, which
-  // every idle connection holds, only while an error is being answered.
-  template <typename Connection>
-  static asio::awaitable<void> send_error(Connection& conn, std::error_code error) {
-    const std::string reply = "error: " + error.message();
-    co_await conn.write(reply);
-  }
-};
-
-}  // namespace
 
 int main(int argc, char** argv) {
   samples::ignore_sigpipe();
@@ -92,7 +51,9 @@ int main(int argc, char** argv) {
       coronet::websocket_server_options web;
       web.connection.codec.max_message_size =
           static_cast<std::size_t>(cli.number("--web-max-message", 1, 1LL << 30));
-      auto start = [](auto& server) { server.template serve<coronet::line_codec>(echo_handler{}); };
+      auto start = [](auto& server) {
+        server.template serve<coronet::line_codec>(samples::echo_handler{});
+      };
       return samples::detail::serve_until_stopped<coronet::websocket_server>(
           "echo_server", options, threads, start, &metrics, web);
     }
@@ -100,9 +61,9 @@ int main(int argc, char** argv) {
         "echo_server", options, tls,
         [&codec](auto& server) {
           if (codec == "line") {
-            server.template serve<coronet::line_codec>(echo_handler{});
+            server.template serve<coronet::line_codec>(samples::echo_handler{});
           } else {
-            server.template serve<coronet::length_prefixed_codec>(echo_handler{});
+            server.template serve<coronet::length_prefixed_codec>(samples::echo_handler{});
           }
         },
         threads, &metrics);
