@@ -12,6 +12,7 @@
 #include <chrono>
 #include <coronet/codec/line_codec.hpp>
 #include <coronet/codec/websocket_codec.hpp>
+#include <coronet/endpoint/callback_handler.hpp>
 #include <coronet/stream/framed_connection.hpp>
 #include <coronet/stream/websocket_connection.hpp>
 #include <coronet/testing/memory_stream.hpp>
@@ -268,5 +269,26 @@ TEST_CASE("websocket try_read answers control frames and returns the next text m
     REQUIRE(pong.has_message());
     CHECK(websocket_owned_message{pong.message()} ==
           websocket_owned_message{websocket_message::pong("still there")});
+  });
+}
+
+TEST_CASE("the callback form hands over a burst in order, decode errors in their place") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    auto [conn, peer] = make_pair(io);
+    co_await send_raw(peer, "a\n\xFF\nb\n");
+    co_await send_raw(peer, "c\n");
+    peer.close();
+    std::string events;
+    std::error_code ended;
+    auto handler =
+        coronet::callbacks()
+            .on_message([&](auto&, std::string_view line) { events += std::string{line} + ";"; })
+            .on_error([&](auto&, std::error_code error, std::string_view) {
+              events += error == errc::invalid_utf8 ? "bad;" : "other;";
+            })
+            .on_disconnect([&](auto&, std::error_code why) { ended = why; });
+    co_await handler(conn);
+    CHECK(events == "a;bad;b;c;");
+    CHECK(ended == asio::error::eof);
   });
 }

@@ -81,23 +81,25 @@ class callback_handler {
     on_connect_(connection);
     std::error_code why;
     try {
-      while (true) {
-        // A burst's messages without suspending between them (see framed_connection::try_read).
-        auto message = connection.try_read();
-        if (message.error() == asio::error::would_block) message = co_await connection.read();
-        if (!message) {
-          if (!message.recoverable()) {
+      while (!why) {
+        auto message = co_await connection.read();
+        // The rest of the burst without suspending (see framed_connection::try_read). The read
+        // initialises `message`: g++ would keep an assigned co_await result in the frame too.
+        while (message.error() != asio::error::would_block) {
+          if (message) {
+            using result = decltype(on_message_(connection, *message));
+            if constexpr (detail::is_awaitable<result>::value) {
+              co_await on_message_(connection, *message);
+            } else {
+              on_message_(connection, *message);
+            }
+          } else if (message.recoverable()) {
+            on_error_(connection, message.error(), message.reason());
+          } else {
             why = message.error();
             break;
           }
-          on_error_(connection, message.error(), message.reason());
-          continue;
-        }
-        using result = decltype(on_message_(connection, *message));
-        if constexpr (detail::is_awaitable<result>::value) {
-          co_await on_message_(connection, *message);
-        } else {
-          on_message_(connection, *message);
+          message = connection.try_read();
         }
       }
     } catch (const std::system_error& error) {
