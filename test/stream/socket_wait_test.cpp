@@ -21,32 +21,18 @@
 #include <string>
 
 #include "../support/async_test.hpp"
+#include "../support/tcp_pair.hpp"
 
 using namespace std::chrono_literals;
 using asio::ip::tcp;
 using coronet::line_codec;
+using coronet_test::connect_tcp_pair;
 using coronet_test::run_async;
 using coronet_test::sleep_for;
 
 namespace {
 
 using tcp_line_connection = coronet::framed_connection<line_codec, tcp::socket>;
-
-struct socket_pair {
-  tcp::socket served;  // The side a framed_connection reads.
-  tcp::socket peer;
-};
-
-// A connected loopback pair; the served side's socket runs on `served_executor`.
-asio::awaitable<socket_pair> connect_pair(asio::any_io_executor served_executor) {
-  const auto executor = co_await asio::this_coro::executor;
-  tcp::acceptor acceptor{executor, tcp::endpoint{asio::ip::make_address("127.0.0.1"), 0}};
-  tcp::socket peer{executor};
-  tcp::socket served{served_executor};
-  co_await peer.async_connect(acceptor.local_endpoint(), asio::use_awaitable);
-  co_await acceptor.async_accept(served, asio::use_awaitable);
-  co_return socket_pair{std::move(served), std::move(peer)};
-}
 
 asio::awaitable<void> send_text(tcp::socket& socket, std::string text) {
   co_await asio::async_write(socket, asio::buffer(text), asio::use_awaitable);
@@ -64,7 +50,7 @@ TEST_CASE("a socket connection on a strand resumes its reader on the strand afte
   asio::co_spawn(
       strand,
       [&]() -> asio::awaitable<void> {
-        auto [served, peer] = co_await connect_pair(strand);
+        auto [served, peer] = co_await connect_tcp_pair(strand);
         tcp_line_connection conn{std::move(served)};
         asio::co_spawn(
             io,
@@ -90,8 +76,8 @@ TEST_CASE("a socket connection on a strand resumes its reader on the strand afte
 
 TEST_CASE("socket connections reading on one thread each get their own messages") {
   run_async([](asio::io_context& io) -> asio::awaitable<void> {
-    auto [served_a, peer_a] = co_await connect_pair(io.get_executor());
-    auto [served_b, peer_b] = co_await connect_pair(io.get_executor());
+    auto [served_a, peer_a] = co_await connect_tcp_pair(io.get_executor());
+    auto [served_b, peer_b] = co_await connect_tcp_pair(io.get_executor());
     tcp_line_connection a{std::move(served_a)};
     tcp_line_connection b{std::move(served_b)};
     std::string seen_a;
@@ -122,7 +108,7 @@ TEST_CASE("socket connections reading on one thread each get their own messages"
 
 TEST_CASE("a waiting socket read ends at idle_timeout with timed_out") {
   run_async([](asio::io_context& io) -> asio::awaitable<void> {
-    auto [served, peer] = co_await connect_pair(io.get_executor());
+    auto [served, peer] = co_await connect_tcp_pair(io.get_executor());
     coronet::connection_options options;
     options.idle_timeout = 50ms;
     tcp_line_connection conn{std::move(served), line_codec{}, options};
@@ -135,7 +121,7 @@ TEST_CASE("a waiting socket read ends at idle_timeout with timed_out") {
 
 TEST_CASE("a waiting socket read ends with operation_aborted when its coroutine is cancelled") {
   run_async([](asio::io_context& io) -> asio::awaitable<void> {
-    auto [served, peer] = co_await connect_pair(io.get_executor());
+    auto [served, peer] = co_await connect_tcp_pair(io.get_executor());
     tcp_line_connection conn{std::move(served)};
     asio::cancellation_signal cancel;
     std::error_code ended;
@@ -170,7 +156,7 @@ TEST_CASE("a waiting socket read ends with operation_aborted when its coroutine 
 TEST_CASE("a socket read sees the end of the stream queued right behind the last bytes") {
   for (const bool reader_waits_first : {false, true}) {
     run_async([reader_waits_first](asio::io_context& io) -> asio::awaitable<void> {
-      auto [served, peer] = co_await connect_pair(io.get_executor());
+      auto [served, peer] = co_await connect_tcp_pair(io.get_executor());
       coronet::connection_options options;
       options.idle_timeout = 3s;  // Only a wrong wait would reach it.
       tcp_line_connection conn{std::move(served), line_codec{}, options};
@@ -223,7 +209,7 @@ asio::awaitable<std::string> received_within(tcp::socket& peer, std::chrono::mil
 
 TEST_CASE("a reply written while more input is buffered leaves without another read") {
   run_async([](asio::io_context& io) -> asio::awaitable<void> {
-    auto [served, peer] = co_await connect_pair(io.get_executor());
+    auto [served, peer] = co_await connect_tcp_pair(io.get_executor());
     tcp_line_connection conn{std::move(served)};
     co_await send_text(peer, "a\nb\n");
     co_await sleep_for(20ms);  // Both lines are there for the first read.
@@ -243,7 +229,7 @@ TEST_CASE("a reply written while more input is buffered leaves without another r
 
 TEST_CASE("shutdown send right after a reply with more input buffered sends the reply first") {
   run_async([](asio::io_context& io) -> asio::awaitable<void> {
-    auto [served, peer] = co_await connect_pair(io.get_executor());
+    auto [served, peer] = co_await connect_tcp_pair(io.get_executor());
     tcp_line_connection conn{std::move(served)};
     co_await send_text(peer, "a\nb\n");
     co_await sleep_for(20ms);

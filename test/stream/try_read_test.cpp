@@ -22,6 +22,7 @@
 
 #include "../support/async_test.hpp"
 #include "../support/raw_bytes.hpp"
+#include "../support/tcp_pair.hpp"
 
 using namespace std::chrono_literals;
 using namespace asio::experimental::awaitable_operators;
@@ -159,11 +160,7 @@ TEST_CASE("a burst answered with try_read and try_write replies in order, errors
 TEST_CASE("try_read while a read waits says already_started and leaves the read alone") {
   run_async([](asio::io_context& io) -> asio::awaitable<void> {
     const auto executor = co_await asio::this_coro::executor;
-    tcp::acceptor acceptor{executor, tcp::endpoint{asio::ip::make_address("127.0.0.1"), 0}};
-    tcp::socket peer{executor};
-    tcp::socket served{executor};
-    co_await peer.async_connect(acceptor.local_endpoint(), asio::use_awaitable);
-    co_await acceptor.async_accept(served, asio::use_awaitable);
+    auto [served, peer] = co_await coronet_test::connect_tcp_pair(executor);
     coronet::framed_connection<line_codec, tcp::socket> conn{std::move(served)};
 
     std::optional<std::string> received;
