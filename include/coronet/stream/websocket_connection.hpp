@@ -94,7 +94,7 @@ class websocket_connection {
           next.error() == asio::error::already_started) {
         return read_result<std::string_view>::failure(next.error());
       }
-      if (auto data = take_frame(s, next)) return *std::move(data);
+      if (!took_control_frame(s, next)) return data_or_end(s, next);
     }
   }
 
@@ -265,9 +265,10 @@ class websocket_connection {
 
   static asio::awaitable<read_result<std::string_view>> read_data(state_ptr s) {
     while (!reading_ended(*s)) {
-      // One named local: the frame keeps it while the read waits.
-      auto data = take_frame(*s, co_await s->inner.read());
-      if (data) co_return *std::move(data);
+      // Initialised by the read and passed on by reference: g++ keeps a co_await's temporaries
+      // in the frame while the read waits, so this is the frame's one read_result.
+      auto next = co_await s->inner.read();
+      if (!took_control_frame(*s, next)) co_return data_or_end(*s, next);
     }
     co_return *reading_ended(*s);
   }
@@ -279,10 +280,22 @@ class websocket_connection {
     return std::nullopt;
   }
 
-  // What one read of the inner connection gives the reader: a data message, or why there is
-  // none; nullopt after a control frame, which is handled here (then read on).
-  static std::optional<read_result<std::string_view>> take_frame(
-      state& s, const read_result<websocket_message>& next) {
+  // A ping (answered here) or a pong: the reader reads on. Any frame shows the peer is there.
+  static bool took_control_frame(state& s, const read_result<websocket_message>& next) {
+    if (!next) return false;
+    s.heard_from_peer = true;
+    if (next->kind == websocket_kind::ping) {
+      // Dropped when the send queue is full: the peer is not reading anyway.
+      if (!s.close_sent) queue(s, websocket_message::pong(next->payload));
+      return true;
+    }
+    return next->kind == websocket_kind::pong;
+  }
+
+  // What the reader gets from anything but a ping or a pong: a data message, or why there is
+  // none.
+  static read_result<std::string_view> data_or_end(state& s,
+                                                   const read_result<websocket_message>& next) {
     using result = read_result<std::string_view>;
     if (!next) {
       // A frame that breaks the protocol: the inner connection counted it and stays open for
@@ -290,15 +303,8 @@ class websocket_connection {
       if (next.decode_error()) return answer(s, next.error(), next.reason());
       return result::failure(next.error(), next.reason(), false);
     }
-    s.heard_from_peer = true;
     const websocket_message& message = *next;
     switch (message.kind) {
-      case websocket_kind::ping:
-        // Dropped when the send queue is full: the peer is not reading anyway.
-        if (!s.close_sent) queue(s, websocket_message::pong(message.payload));
-        return std::nullopt;
-      case websocket_kind::pong:
-        return std::nullopt;
       case websocket_kind::close:
         s.close_received = true;
         s.peer_close_code = message.close_code;
@@ -310,10 +316,9 @@ class websocket_connection {
           return fail(s, websocket_errc::unsupported_data, "binary message to a text handler");
         }
         return result::of(message.payload);
-      case websocket_kind::text:
+      default:  // Text; pings and pongs never get here.
         return result::of(message.payload);
     }
-    return std::nullopt;
   }
 
   // A protocol error found here rather than by the codec: counted like the codec's, answered.
