@@ -18,10 +18,10 @@ struct echo_handler {
   template <typename Connection>
   asio::awaitable<void> operator()(Connection& conn) const {
     while (true) {
-      auto message = co_await conn.read();
-      // The rest of a burst is taken without suspending, and so is each reply while the send
-      // queue has room: every co_await resumes this coroutine, even when there is nothing to
-      // wait for, and that costs as much as the echo itself.
+      // Messages are taken without suspending, and so is each reply while the send queue has
+      // room: every co_await resumes this coroutine, even when there is nothing to wait for,
+      // and that costs as much as the echo itself.
+      auto message = conn.try_read();
       while (message) {
         const std::error_code error = conn.has_room()
                                           ? conn.try_write(*message)
@@ -31,6 +31,8 @@ struct echo_handler {
       }
       // Recoverable decode errors never get here: the connection answers them.
       if (message.error() != asio::error::would_block) co_return;
+      // Over a socket this wait holds no coroutine frame: an idle connection holds this one.
+      co_await conn.receive_more();
     }
   }
 

@@ -1,6 +1,7 @@
 // try_read() and has_room(): the rest of a burst taken and answered without suspending. try_read()
-// returns what read() would return from the bytes already received and never reads the stream;
-// has_room() says whether write() would queue at once. A handler that relies on them must get
+// returns what read() would return from the bytes already received, and reads only a socket
+// (without waiting: see receive_more_test.cpp), never another stream; has_room() says whether
+// write() would queue at once. A handler that relies on them must get
 // the same messages, errors and replies, in the same order, as one that co_awaits every call.
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
@@ -57,7 +58,8 @@ bool would_block(const coronet::read_result<std::string_view>& result) {
 
 }  // namespace
 
-TEST_CASE("try_read takes what a read left buffered and never reads the stream itself") {
+TEST_CASE(
+    "try_read takes what a read left buffered and never reads a stream that is not a socket") {
   run_async([](asio::io_context& io) -> asio::awaitable<void> {
     auto [conn, peer] = make_pair(io);
     co_await send_raw(peer, "a\nb\nc\n");

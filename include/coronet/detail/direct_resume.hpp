@@ -20,6 +20,9 @@
 #include <type_traits>
 #include <utility>
 
+#include <asio/associated_cancellation_slot.hpp>
+#include <asio/associated_executor.hpp>
+#include <asio/async_result.hpp>
 #include <asio/awaitable.hpp>
 #include <asio/bind_cancellation_slot.hpp>
 #include <asio/cancellation_signal.hpp>
@@ -48,15 +51,40 @@ namespace coronet::detail {
 
 #if CORONET_DIRECT_RESUME
 
-/// The completion handler of an operation awaited through resume_after: it owns the suspended
-/// coroutine's stack while the operation is pending, stores the operation's error where the
-/// coroutine reads it, and resumes the coroutine where it waits, on the executor it runs on.
-/// Destroyed without being called (its io_context shut down), it destroys that stack, as
-/// use_awaitable's handler does.
+/// A coroutine suspended by `co_await suspend_then(start)`: it owns the coroutine's stack until
+/// resume() continues the coroutine where it waits, on the thread that calls resume(). Destroyed
+/// without resume() (its io_context shut down), it destroys that stack, as use_awaitable's
+/// handler does.
 template <typename Executor>
-class resume_handler : private asio::detail::awaitable_thread<Executor> {
+class suspended_coroutine : private asio::detail::awaitable_thread<Executor> {
   using thread = asio::detail::awaitable_thread<Executor>;
 
+ public:
+  using executor_type = Executor;
+  /// The coroutine's own cancellation slot, as with use_awaitable. Cleared by resume().
+  using cancellation_slot_type = asio::cancellation_slot;
+
+  explicit suspended_coroutine(asio::detail::awaitable_frame_base<Executor>* waiting)
+      : thread{std::move(*waiting->detach_thread())} {}
+  suspended_coroutine(suspended_coroutine&&) noexcept = default;
+
+  executor_type get_executor() const noexcept { return thread::get_executor(); }
+  cancellation_slot_type get_cancellation_slot() const noexcept {
+    return thread::get_cancellation_slot();
+  }
+
+  void resume() {
+    if (get_cancellation_slot().is_connected()) get_cancellation_slot().clear();
+    // The waiting frame is still the top of the stack (nothing was pushed for the operation):
+    // launch() attaches this thread to it and resumes it.
+    this->launch();
+  }
+};
+
+/// The completion handler of an operation awaited through resume_after: stores the operation's
+/// error where the coroutine reads it and resumes the coroutine (see suspended_coroutine).
+template <typename Executor>
+class resume_handler {
  public:
   using executor_type = Executor;
   /// The coroutine's own cancellation slot, as with use_awaitable (bind another with
@@ -64,25 +92,46 @@ class resume_handler : private asio::detail::awaitable_thread<Executor> {
   using cancellation_slot_type = asio::cancellation_slot;
 
   resume_handler(asio::detail::awaitable_frame_base<Executor>* waiting, std::error_code* result)
-      : thread{std::move(*waiting->detach_thread())}, result_{result} {}
+      : coroutine_{waiting}, result_{result} {}
   resume_handler(resume_handler&&) noexcept = default;
 
-  executor_type get_executor() const noexcept { return thread::get_executor(); }
+  executor_type get_executor() const noexcept { return coroutine_.get_executor(); }
   cancellation_slot_type get_cancellation_slot() const noexcept {
-    return thread::get_cancellation_slot();
+    return coroutine_.get_cancellation_slot();
   }
 
   void operator()(std::error_code error) {
     *result_ = error;
-    if (get_cancellation_slot().is_connected()) get_cancellation_slot().clear();
-    // The waiting frame is still the top of the stack (nothing was pushed for the operation):
-    // launch() attaches this thread to it and resumes it.
-    this->launch();
+    coroutine_.resume();
   }
 
  private:
+  suspended_coroutine<Executor> coroutine_;
   std::error_code* result_;
 };
+
+// What suspend_then returns: Asio calls it once the coroutine is suspended (so a completion on
+// another thread cannot resume it too early).
+template <typename Start>
+struct suspend_then_operation {
+  Start start;
+
+  template <typename Executor>
+  asio::detail::awaitable_thread<Executor>* operator()(
+      asio::detail::awaitable_frame_base<Executor>* waiting) {
+    start(suspended_coroutine<Executor>{waiting});
+    return nullptr;  // start's operation owns the stack now.
+  }
+};
+
+/// `co_await suspend_then(start)` suspends the calling asio::awaitable coroutine without a frame
+/// of its own and calls start(coroutine) with the suspended_coroutine, which whatever start
+/// began calls resume() on when it is done. Not from inside start itself: the coroutine is
+/// still being suspended there (post the resumption instead).
+template <typename Start>
+suspend_then_operation<Start> suspend_then(Start start) {
+  return {std::move(start)};
+}
 
 // What resume_after returns: Asio calls it once the coroutine is suspended (so a completion on
 // another thread cannot resume it too early).
@@ -147,6 +196,36 @@ asio::awaitable<void> resume_after(Start start, std::error_code& result) {
   auto [error] = co_await asio::async_initiate<decltype(token), void(std::error_code)>(
       [&start](auto handler) { start(std::move(handler)); }, token);
   result = error;
+}
+
+// A coroutine suspended in suspend_then, as use_awaitable's completion handler.
+template <typename Handler>
+class suspended_coroutine {
+ public:
+  using executor_type = asio::associated_executor_t<Handler>;
+  using cancellation_slot_type = asio::cancellation_slot;
+
+  explicit suspended_coroutine(Handler handler) : handler_{std::move(handler)} {}
+
+  executor_type get_executor() const noexcept { return asio::get_associated_executor(handler_); }
+  cancellation_slot_type get_cancellation_slot() const noexcept {
+    return asio::get_associated_cancellation_slot(handler_);
+  }
+
+  void resume() {
+    if (get_cancellation_slot().is_connected()) get_cancellation_slot().clear();
+    std::move(handler_)();
+  }
+
+ private:
+  Handler handler_;
+};
+
+template <typename Start>
+asio::awaitable<void> suspend_then(Start start) {
+  co_await asio::async_initiate<const asio::use_awaitable_t<>&, void()>(
+      [&start](auto handler) { start(suspended_coroutine<decltype(handler)>{std::move(handler)}); },
+      asio::use_awaitable);
 }
 
 template <typename AnyExecutor, typename Task>

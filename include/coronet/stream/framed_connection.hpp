@@ -132,25 +132,66 @@ class framed_connection {
   /// that an answering_codec's fatal error leaves it writable for the answer).
   asio::awaitable<read_result<message_type>> read() { return read_next(core_); }
 
-  /// read() without waiting: the next message if the bytes already received hold one, taken
-  /// without reading from the stream. Otherwise asio::error::would_block (like Python's
-  /// BlockingIOError): read() would have to read, and maybe wait. Everything else comes back as
-  /// from read() (the end, codec errors, the connection's failure), and
-  /// asio::error::already_started while a read() is in progress. A view into the read buffer
-  /// stays valid until the next read() or try_read().
+  /// read() without waiting: the next message from the bytes already received, or, if they
+  /// hold none, from one read of a socket that does not wait (Python's recv on a non-blocking
+  /// socket; other streams, TLS among them, are read only by read() and receive_more()).
+  /// Otherwise asio::error::would_block (like Python's BlockingIOError): nothing more without
+  /// waiting, or other connections get their turn first; then co_await receive_more().
+  /// Everything else comes back as from read(): the end, codec errors, the connection's
+  /// failure, and once how the last receive_more() ended if it brought nothing (errc::timed_out,
+  /// or operation_aborted if the caller was cancelled); asio::error::already_started while a
+  /// read() is in progress. A view into the read buffer stays valid until the next read(),
+  /// try_read() or receive_more().
   ///
   /// Every co_await of read() or write() resumes the calling coroutine, even when there is
   /// nothing to wait for, and with Asio's awaitable that costs about as much as decoding and
-  /// encoding a short line. A handler that takes the rest of a burst with try_read() and
-  /// answers with try_write() while has_room() resumes once per burst instead (see
-  /// docs/handlers.md, "Bursts without suspending").
+  /// encoding a short line. A handler that takes messages with try_read() and answers with
+  /// try_write() while has_room() resumes once per burst instead (see docs/handlers.md,
+  /// "Bursts without suspending").
   read_result<message_type> try_read() {
     using result = read_result<message_type>;
     state& core = *core_;
     if (core.reading()) return result::failure(asio::error::already_started);
     if (auto message = next_buffered(core, true, {})) return std::move(*message);
     if (!core.is_open()) return result::failure(closed_reason(core));
+    if (const std::error_code ended = core.take_receive_end()) return result::failure(ended);
+    if constexpr (is_descriptor_stream_v<Stream>) {
+      std::error_code error;
+      if (core.read_without_waiting(error)) {
+        if (auto message = next_buffered(core, false, error)) return std::move(*message);
+      }
+    }
     return result::failure(asio::error::would_block);
+  }
+
+  /// Waits until more bytes have been received (or the stream ends, fails or times out, as for
+  /// a read()), and returns nothing: take the messages with try_read(), which also reports how
+  /// the wait ended. The wait for a handler that needs nothing else: over a socket it holds no
+  /// coroutine frame, where a suspended read() holds one (about 200 bytes on every idle
+  /// connection).
+  ///
+  ///     while (true) {
+  ///       auto message = conn.try_read();
+  ///       for (; message; message = conn.try_read()) { /* answer *message */ }
+  ///       if (message.error() != asio::error::would_block) break;  // ended, or failed
+  ///       co_await conn.receive_more();
+  ///     }
+  ///
+  /// Bounded by the idle and read timeouts, and cancelled with the calling coroutine. What it
+  /// returns is for an asio::awaitable coroutine to co_await at once (wrap it in a coroutine of
+  /// your own for the awaitable operators).
+  auto receive_more() {
+    state& core = *core_;
+    core.drop_last_message();
+    core.begin_read_call();
+    if constexpr (is_descriptor_stream_v<Stream>) {
+      // Only this pointer waits in the caller's frame, in the awaited object.
+      return detail::suspend_then([connection = &core](auto coroutine) {
+        state::receive(connection, std::move(coroutine));
+      });
+    } else {
+      return receive_with_frame(core_);
+    }
   }
 
   /// Encodes `message` into the send queue; the connection's writer sends it. Returns once the
@@ -491,6 +532,13 @@ class framed_connection {
   static asio::awaitable<std::error_code> write_when_room(state_ptr core, const Message& message) {
     if (const std::error_code error = co_await core->wait_for_room()) co_return error;
     co_return queue_message(*core, message);
+  }
+
+  // receive_more() where it needs a coroutine: streams read through Asio's async_read_some.
+  static asio::awaitable<void> receive_with_frame(state_ptr core) {
+    if (core->reading()) co_return;  // A read() is in progress: try_read() says so.
+    const std::error_code error = co_await core->read_some();
+    core->end_receive(error);
   }
 
   static asio::awaitable<std::pair<std::error_code, std::size_t>> receive_raw(

@@ -98,6 +98,10 @@ class websocket_connection {
     }
   }
 
+  /// Waits until more frames have been received, then returns nothing: take the messages with
+  /// try_read() (see framed_connection::receive_more; over a socket, no coroutine frame waits).
+  auto receive_more() { return state_->inner.receive_more(); }
+
   /// Queues `text` as one text message (see framed_connection::write for the queue policy).
   /// Returns errc::invalid_utf8 for text that is not UTF-8, errc::connection_closed once a close
   /// frame has been sent.

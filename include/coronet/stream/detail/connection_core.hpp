@@ -176,6 +176,66 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
         });
   }
 
+  // ---- receiving without a coroutine frame (framed_connection::receive_more) -----------------
+
+  /// try_read()'s read from a descriptor stream: one read without waiting. Returns true when it
+  /// read (the bytes are in the read buffer, or `error` says why not), false when the socket is
+  /// empty or other work gets its turn first (see read_now_or_suspend).
+  bool read_without_waiting(std::error_code& error) {
+    error = begin_read();
+    const bool done = error || read_now_or_suspend(error);
+    reading_ = false;
+    return done;
+  }
+
+  /// receive_more()'s read from a descriptor stream, started once the awaiting coroutine is
+  /// suspended (`coroutine`, a suspended_coroutine): one read, after waiting for readability if
+  /// the socket is empty, then the coroutine is resumed; how the read ended is kept for
+  /// try_read() (end_receive). The steps run as the wait's completions, not in a coroutine, so
+  /// that an idle connection holds the wait and nothing else: a read() frame was 201 bytes.
+  template <typename Coroutine>
+  static void receive(connection_core* core, Coroutine coroutine) {
+    if (core->reading_) {  // A read() is in progress: try_read() says so.
+      resume_later(std::move(coroutine));
+      return;
+    }
+    std::error_code error = core->begin_read();
+    // try_read() found the socket empty just now: the wait needs no other read first.
+    if (!error && (core->waiting_readable_ || !core->read_now_or_suspend(error))) {
+      core->suspend_read(
+          receive_continuation<Coroutine>{core->shared_from_this(), std::move(coroutine)});
+      return;
+    }
+    core->end_receive(error);
+    resume_later(std::move(coroutine));
+  }
+
+  /// receive_more() ended with `error` (empty: it brought bytes). The end of the stream and the
+  /// connection's failure are what decoding and failure() report; a timeout or a cancellation
+  /// is kept for the next try_read() to report once.
+  void end_receive(std::error_code error) {
+    reading_ = false;
+    if (!error || failure_ || closed_) return;
+    if (error == asio::error::eof) {
+      set_end_of_stream();
+    } else if (error == errc::timed_out) {
+      receive_ended_ = static_cast<std::uint8_t>(receive_end::timed_out);
+    } else if (error == asio::error::operation_aborted) {
+      receive_ended_ = static_cast<std::uint8_t>(receive_end::cancelled);
+    } else {
+      fail(error);  // The stream is broken (a reset): nothing more can be read or sent.
+    }
+  }
+
+  /// What end_receive() kept (errc::timed_out or operation_aborted), once; empty if nothing.
+  std::error_code take_receive_end() noexcept {
+    const auto ended = static_cast<receive_end>(receive_ended_);
+    receive_ended_ = 0;
+    if (ended == receive_end::timed_out) return errc::timed_out;
+    if (ended == receive_end::cancelled) return asio::error::operation_aborted;
+    return {};
+  }
+
   // ---- writing -------------------------------------------------------------------------------
 
   /// Whether one more message may be queued now (an empty queue always takes one).
@@ -313,6 +373,7 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   static constexpr std::chrono::seconds large_buffer_linger{1};
   // Reads taken straight from the descriptor before other work gets a turn (see read_until).
   static constexpr std::uint8_t reads_in_a_row_limit = 4;
+  enum class receive_end : std::uint8_t { none, timed_out, cancelled };
   // The largest single read: read sizes are kept in 32 bits (every connection holds them).
   static constexpr std::size_t max_single_read = std::size_t{1} << 30;
 
@@ -320,7 +381,11 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
     if (error == errc::slow_consumer) return close_reason::slow_consumer;
     if (error == errc::timed_out) return writing_ ? close_reason::write_timeout : ended_by_;
     if (error == asio::error::eof) return close_reason::peer_closed;
-    if (error.category() == std::system_category()) return close_reason::reset;
+    // Asio's system errors have a category of their own ("asio.system"), not std's.
+    if (error.category() == asio::error::get_system_category() ||
+        error.category() == std::system_category()) {
+      return close_reason::reset;
+    }
     return close_reason::protocol_error;  // A codec's error, in coronet's or its own category.
   }
 
@@ -357,6 +422,7 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
     }
     reading_ = true;
     read_timed_out_ = false;
+    receive_ended_ = 0;
     if (read_deadline_ != clock::time_point::max()) arm_watchdog(read_deadline_);
     return {};
   }
@@ -417,6 +483,48 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
     return result;
   }
 
+  // Resumes a coroutine that receive() could not wait for: from the executor's queue, since it
+  // is still being suspended where receive() runs.
+  template <typename Coroutine>
+  static void resume_later(Coroutine coroutine) {
+    const auto executor = coroutine.get_executor();
+    asio::post(executor, [coroutine = std::move(coroutine)]() mutable { coroutine.resume(); });
+  }
+
+  // The completion of receive()'s wait: the read loop's next step, then the coroutine goes on.
+  // It keeps the connection alive while it waits (its owner may drop it meanwhile); with the
+  // suspended coroutine, 24 bytes in the wait operation, which every idle connection holds.
+  template <typename Coroutine>
+  class receive_continuation {
+   public:
+    using executor_type = typename Coroutine::executor_type;
+    using cancellation_slot_type = asio::cancellation_slot;
+
+    receive_continuation(std::shared_ptr<connection_core> core, Coroutine coroutine)
+        : core_{std::move(core)}, coroutine_{std::move(coroutine)} {}
+
+    executor_type get_executor() const noexcept { return coroutine_.get_executor(); }
+    // The coroutine's own: cancelling it cancels the wait (and resume() clears it).
+    cancellation_slot_type get_cancellation_slot() const noexcept {
+      return coroutine_.get_cancellation_slot();
+    }
+
+    void operator()(std::error_code error) {
+      connection_core& core = *core_;
+      error = core.resume_read(error);
+      if (!error && !core.read_now_or_suspend(error)) {
+        core.suspend_read(std::move(*this));
+        return;
+      }
+      core.end_receive(error);
+      coroutine_.resume();  // core_ keeps the connection until this handler is gone.
+    }
+
+   private:
+    std::shared_ptr<connection_core> core_;
+    Coroutine coroutine_;
+  };
+
   // One step of a read from a descriptor stream. Returns true when the read is over (the bytes
   // are in the input buffer, or `error` says why not), false when the reading coroutine must
   // suspend in suspend_read first.
@@ -428,6 +536,9 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   // is ready run first (other connections, and this one's write completions), as a read
   // through Asio's queue would.
   bool read_now_or_suspend(std::error_code& error) {
+    // Set when the socket is found empty; cleared by anything else (try_read() sets it with no
+    // wait following, and the next read may find bytes).
+    waiting_readable_ = false;
     if (reads_in_a_row_ == reads_in_a_row_limit) {
       reads_in_a_row_ = 0;
       return false;  // Give the others a turn.
@@ -694,9 +805,12 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   // Legal combinations (anything not listed cannot happen):
   // - closed_ is final: once set, reading_/writing_ only go back to false as the aborted
   //   operations complete, and nothing sets them again (begin_read and commit_queued check).
-  // - waiting_readable_ implies reading_ (a read waits for readability, holding no buffer: a
-  //   descriptor stream's, or a readiness_stream's through async_wait_readable);
-  //   reading_ without it means a read is in progress or it is giving the others a turn.
+  // - waiting_readable_ with reading_: a read waits for readability, holding no buffer (a
+  //   descriptor stream's, or a readiness_stream's through async_wait_readable); without
+  //   reading_: try_read() found the descriptor empty and nothing has read it since, so the
+  //   next wait (receive()) need not read first. reading_ without it means a read is in
+  //   progress or it is giving the others a turn.
+  // - receive_ended_ is none while reading_; begin_read clears it, take_receive_end reports it.
   // - read_timed_out_ implies reading_ until that read completes; the next begin_read clears it.
   // - writing_ means one batch (or a send_file) is in flight; with closed_ it is completing.
   // - end_of_stream_ may hold with any other flag: the stream ended and decoding drains the
@@ -710,8 +824,10 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   bool closed_ = false;
   bool waiting_readable_ = false;        // A read waits for readability, holding no buffer.
   bool end_of_stream_ = false;           // A read saw the end of the stream.
-  std::uint8_t reads_in_a_row_ : 7 = 0;  // Straight from the socket, since the last turn given.
+  std::uint8_t reads_in_a_row_ : 5 = 0;  // Straight from the socket, since the last turn given.
   std::uint8_t send_deferred_ : 1 = 0;   // defer_send's start is queued.
+  // How the last receive() ended, if try_read() must say so (end_receive): a receive_end.
+  std::uint8_t receive_ended_ : 2 = 0;
   close_reason ended_by_ = close_reason::none;
   // Only for streams with an end message of their own (TLS), so a socket's state stays as it
   // was: open -> requested (end_sending: the message waits for the batch in flight; writing_

@@ -1,0 +1,322 @@
+// receive_more(): the wait of a handler that takes its messages with try_read(). Over a socket it
+// holds no coroutine frame, so the steps of the read run as the wait's completions; these tests
+// hold it to what read() guarantees: every message in order, the end, timeouts, cancellation, a
+// reset, and a connection or io_context destroyed while it waits.
+#include <asio/bind_executor.hpp>
+#include <asio/co_spawn.hpp>
+#include <asio/detached.hpp>
+#include <asio/experimental/awaitable_operators.hpp>
+#include <asio/ip/tcp.hpp>
+#include <asio/strand.hpp>
+#include <asio/use_awaitable.hpp>
+#include <asio/write.hpp>
+#include <catch2/catch.hpp>
+#include <chrono>
+#include <coronet/codec/line_codec.hpp>
+#include <coronet/stream/framed_connection.hpp>
+#include <coronet/testing/memory_stream.hpp>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "../support/async_test.hpp"
+#include "../support/raw_bytes.hpp"
+#include "../support/tcp_pair.hpp"
+
+using namespace std::chrono_literals;
+using namespace asio::experimental::awaitable_operators;
+using asio::ip::tcp;
+using coronet::errc;
+using coronet::line_codec;
+using coronet_test::run_async;
+using coronet_test::sleep_for;
+
+namespace {
+
+using tcp_line_connection = coronet::framed_connection<line_codec, tcp::socket>;
+
+// What a handler built on try_read() and receive_more() receives, until try_read() returns
+// anything but a message or would_block; that error last, as "error: <message>".
+template <typename Connection>
+asio::awaitable<std::vector<std::string>> receive_all(Connection& conn) {
+  std::vector<std::string> received;
+  for (int waits = 0; waits < 1000; ++waits) {
+    auto message = conn.try_read();
+    for (; message; message = conn.try_read())
+      received.emplace_back(*message);
+    if (message.error() != asio::error::would_block) {
+      received.push_back("error: " + message.error().message());
+      co_return received;
+    }
+    co_await conn.receive_more();
+  }
+  received.emplace_back("gave up");
+  co_return received;
+}
+
+asio::awaitable<void> send(tcp::socket& peer, std::string bytes) {
+  co_await asio::async_write(peer, asio::buffer(bytes), asio::use_awaitable);
+}
+
+// receive_more() as an asio::awaitable, for the awaitable operators (|| and &&).
+template <typename Connection>
+asio::awaitable<void> more_of(Connection& conn) {
+  co_await conn.receive_more();
+}
+
+const std::string eof_text = "error: " + make_error_code(asio::error::eof).message();
+
+}  // namespace
+
+TEST_CASE("receive_more over TCP: every message in order, split anywhere, then the end") {
+  run_async([](asio::io_context&) -> asio::awaitable<void> {
+    const auto executor = co_await asio::this_coro::executor;
+    auto [served, peer] = co_await coronet_test::connect_tcp_pair(executor);
+    tcp_line_connection conn{std::move(served)};
+
+    std::optional<std::vector<std::string>> received;
+    asio::co_spawn(
+        executor, [&]() -> asio::awaitable<void> { received = co_await receive_all(conn); },
+        asio::detached);
+    co_await sleep_for(20ms);  // The handler now waits in receive_more.
+    co_await send(peer, "one\ntw");
+    co_await sleep_for(10ms);
+    co_await send(peer, "o\nthree\nfour\n");
+    co_await sleep_for(10ms);
+    co_await send(peer, "last, unterminated");
+    peer.shutdown(tcp::socket::shutdown_send);
+    for (int i = 0; i < 200 && !received; ++i)
+      co_await sleep_for(5ms);
+    REQUIRE(received);
+    CHECK(*received ==
+          std::vector<std::string>{"one", "two", "three", "four", "last, unterminated", eof_text});
+  });
+}
+
+TEST_CASE("try_read over TCP takes bytes that have arrived, without waiting") {
+  run_async([](asio::io_context&) -> asio::awaitable<void> {
+    const auto executor = co_await asio::this_coro::executor;
+    auto [served, peer] = co_await coronet_test::connect_tcp_pair(executor);
+    tcp_line_connection conn{std::move(served)};
+
+    CHECK(conn.try_read().error() == asio::error::would_block);
+    co_await send(peer, "here\nand here\n");
+    co_await sleep_for(20ms);  // Loopback: the bytes are in the socket now.
+    // No co_await on the connection between these: the socket is read without waiting.
+    auto first = conn.try_read();
+    auto second = conn.try_read();
+    auto none = conn.try_read();
+    REQUIRE(first);
+    CHECK(*first == "here");
+    REQUIRE(second);
+    CHECK(*second == "and here");
+    CHECK(none.error() == asio::error::would_block);
+  });
+}
+
+TEST_CASE("receive_more ends at the idle timeout and try_read reports it once") {
+  run_async([](asio::io_context&) -> asio::awaitable<void> {
+    const auto executor = co_await asio::this_coro::executor;
+    auto [served, peer] = co_await coronet_test::connect_tcp_pair(executor);
+    coronet::connection_options options;
+    options.idle_timeout = 100ms;
+    tcp_line_connection conn{std::move(served), line_codec{}, options};
+
+    const auto start = std::chrono::steady_clock::now();
+    REQUIRE(conn.try_read().error() == asio::error::would_block);
+    co_await conn.receive_more();
+    const auto waited = std::chrono::steady_clock::now() - start;
+    CHECK(waited >= 100ms);
+    CHECK(waited < 2s);
+    auto timed_out = conn.try_read();
+    CHECK(timed_out.error() == errc::timed_out);
+    CHECK(conn.close_reason() == coronet::close_reason::idle_timeout);
+    // Reported once; the connection is still open, as after a read() that timed out.
+    CHECK(conn.try_read().error() == asio::error::would_block);
+    CHECK(conn.is_open());
+  });
+}
+
+TEST_CASE("receive_more is cancelled with its coroutine, and reading goes on afterwards") {
+  run_async([](asio::io_context&) -> asio::awaitable<void> {
+    const auto executor = co_await asio::this_coro::executor;
+    auto [served, peer] = co_await coronet_test::connect_tcp_pair(executor);
+    tcp_line_connection conn{std::move(served)};
+
+    REQUIRE(conn.try_read().error() == asio::error::would_block);
+    const auto start = std::chrono::steady_clock::now();
+    // The timer wins: the || operator cancels receive_more.
+    co_await (more_of(conn) || sleep_for(30ms));
+    CHECK(std::chrono::steady_clock::now() - start < 2s);
+    CHECK(conn.try_read().error() == asio::error::operation_aborted);
+    CHECK(conn.is_open());
+
+    co_await send(peer, "after\n");
+    const std::vector<std::string> expected{"after", eof_text};
+    peer.shutdown(tcp::socket::shutdown_send);
+    const auto received = co_await receive_all(conn);
+    CHECK(received == expected);
+  });
+}
+
+TEST_CASE("receive_more ends when the peer resets, and try_read says so") {
+  run_async([](asio::io_context&) -> asio::awaitable<void> {
+    const auto executor = co_await asio::this_coro::executor;
+    auto [served, peer] = co_await coronet_test::connect_tcp_pair(executor);
+    tcp_line_connection conn{std::move(served)};
+
+    std::optional<std::vector<std::string>> received;
+    asio::co_spawn(
+        executor, [&]() -> asio::awaitable<void> { received = co_await receive_all(conn); },
+        asio::detached);
+    co_await send(peer, "before the reset\n");
+    co_await sleep_for(20ms);
+    peer.set_option(asio::socket_base::linger{true, 0});
+    peer.close();  // RST
+    for (int i = 0; i < 200 && !received; ++i)
+      co_await sleep_for(5ms);
+    REQUIRE(received);
+    REQUIRE(received->size() == 2);
+    CHECK((*received)[0] == "before the reset");
+    CHECK((*received)[1] == "error: " + make_error_code(asio::error::connection_reset).message());
+    CHECK(!conn.is_open());
+    CHECK(conn.close_reason() == coronet::close_reason::reset);
+  });
+}
+
+TEST_CASE("a connection destroyed while receive_more waits resumes its waiter") {
+  run_async([](asio::io_context&) -> asio::awaitable<void> {
+    const auto executor = co_await asio::this_coro::executor;
+    auto [served, peer] = co_await coronet_test::connect_tcp_pair(executor);
+    auto conn = std::make_unique<tcp_line_connection>(std::move(served));
+
+    bool resumed = false;
+    asio::co_spawn(
+        executor,
+        [&, waiting = conn.get()]() -> asio::awaitable<void> {
+          co_await waiting->receive_more();
+          resumed = true;  // `waiting` is gone: nothing else may touch it.
+        },
+        asio::detached);
+    co_await sleep_for(20ms);
+    REQUIRE(!resumed);
+    conn.reset();
+    for (int i = 0; i < 200 && !resumed; ++i)
+      co_await sleep_for(5ms);
+    CHECK(resumed);
+  });
+}
+
+TEST_CASE("a coroutine waiting in receive_more is destroyed with its io_context") {
+  // The suspended coroutine is owned by the pending wait: destroying the io_context destroys
+  // its frame (and the connection in it). ASan reports a leak otherwise.
+  bool destroyed = false;
+  struct on_destroy {
+    bool* flag;
+    ~on_destroy() { *flag = true; }
+  };
+  {
+    asio::io_context io;
+    std::optional<tcp::socket> peer_kept;
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+          const on_destroy guard{&destroyed};
+          auto [served, peer] =
+              co_await coronet_test::connect_tcp_pair(co_await asio::this_coro::executor);
+          peer_kept.emplace(std::move(peer));
+          tcp_line_connection conn{std::move(served)};
+          co_await conn.receive_more();
+        },
+        asio::detached);
+    io.run_for(200ms);
+    REQUIRE(peer_kept);
+    CHECK(!destroyed);
+  }
+  CHECK(destroyed);
+}
+
+TEST_CASE("receive_more on a strand: the wait resumes the coroutine on its strand") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    const auto strand = asio::make_strand(io);
+    auto [served, peer] = co_await coronet_test::connect_tcp_pair(strand);
+    tcp_line_connection conn{std::move(served)};
+
+    std::optional<std::vector<std::string>> received;
+    bool on_strand = true;
+    asio::co_spawn(
+        strand,
+        [&]() -> asio::awaitable<void> {
+          std::vector<std::string> got;
+          for (int waits = 0; waits < 100; ++waits) {
+            auto message = conn.try_read();
+            for (; message; message = conn.try_read())
+              got.emplace_back(*message);
+            if (message.error() != asio::error::would_block) break;
+            co_await conn.receive_more();
+            on_strand = on_strand && strand.running_in_this_thread();
+          }
+          received = std::move(got);
+        },
+        asio::detached);
+    co_await sleep_for(20ms);
+    co_await send(peer, "x\ny\n");
+    peer.shutdown(tcp::socket::shutdown_send);
+    for (int i = 0; i < 200 && !received; ++i)
+      co_await sleep_for(5ms);
+    REQUIRE(received);
+    CHECK(*received == std::vector<std::string>{"x", "y"});
+    CHECK(on_strand);
+  });
+}
+
+TEST_CASE("receive_more while a read() waits returns at once and try_read says already_started") {
+  run_async([](asio::io_context&) -> asio::awaitable<void> {
+    const auto executor = co_await asio::this_coro::executor;
+    auto [served, peer] = co_await coronet_test::connect_tcp_pair(executor);
+    tcp_line_connection conn{std::move(served)};
+
+    std::optional<std::string> read_line;
+    asio::co_spawn(
+        executor,
+        [&]() -> asio::awaitable<void> {
+          auto line = co_await conn.read();
+          read_line = line ? std::string{*line} : "error";
+        },
+        asio::detached);
+    co_await sleep_for(20ms);
+    co_await conn.receive_more();
+    CHECK(conn.try_read().error() == asio::error::already_started);
+
+    co_await send(peer, "to the read\n");
+    for (int i = 0; i < 200 && !read_line; ++i)
+      co_await sleep_for(5ms);
+    CHECK(read_line == "to the read");
+  });
+}
+
+TEST_CASE("receive_more over a stream that is not a socket (the in-memory stream)") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    auto [local, peer] = coronet::testing::make_memory_stream_pair(io.get_executor());
+    coronet::framed_connection<line_codec, coronet::testing::memory_stream> conn{std::move(local)};
+    std::optional<std::vector<std::string>> received;
+    asio::co_spawn(
+        io, [&]() -> asio::awaitable<void> { received = co_await receive_all(conn); },
+        asio::detached);
+    co_await sleep_for(10ms);
+    co_await coronet_test::send_raw(peer, "a\nb");
+    co_await sleep_for(10ms);
+    co_await coronet_test::send_raw(peer, "\nc\n");
+    peer.close();
+    for (int i = 0; i < 200 && !received; ++i)
+      co_await sleep_for(5ms);
+    REQUIRE(received);
+    REQUIRE(received->size() == 4);
+    CHECK((*received)[0] == "a");
+    CHECK((*received)[1] == "b");
+    CHECK((*received)[2] == "c");
+    CHECK((*received)[3].rfind("error: ", 0) == 0);
+  });
+}
