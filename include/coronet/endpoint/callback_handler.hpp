@@ -81,10 +81,10 @@ class callback_handler {
     on_connect_(connection);
     std::error_code why;
     try {
-      while (!why) {
-        auto message = co_await connection.read();
-        // The rest of the burst without suspending (see framed_connection::try_read). The read
-        // initialises `message`: g++ would keep an assigned co_await result in the frame too.
+      while (true) {
+        // A burst without suspending, and a wait that holds no frame of its own (see
+        // framed_connection::try_read and receive_more).
+        auto message = connection.try_read();
         while (message.error() != asio::error::would_block) {
           if (message) {
             using result = decltype(on_message_(connection, *message));
@@ -101,6 +101,8 @@ class callback_handler {
           }
           message = connection.try_read();
         }
+        if (why) break;
+        co_await connection.receive_more();
       }
     } catch (const std::system_error& error) {
       // Cancellation (server stop) surfaces as operation_aborted; anything else is the handler's.

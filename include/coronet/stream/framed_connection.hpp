@@ -190,7 +190,7 @@ class framed_connection {
         state::receive(connection, std::move(coroutine));
       });
     } else {
-      return receive_with_frame(core_);
+      return state::receive_in_coroutine(core_);
     }
   }
 
@@ -532,13 +532,6 @@ class framed_connection {
   static asio::awaitable<std::error_code> write_when_room(state_ptr core, const Message& message) {
     if (const std::error_code error = co_await core->wait_for_room()) co_return error;
     co_return queue_message(*core, message);
-  }
-
-  // receive_more() where it needs a coroutine: streams read through Asio's async_read_some.
-  static asio::awaitable<void> receive_with_frame(state_ptr core) {
-    if (core->reading()) co_return;  // A read() is in progress: try_read() says so.
-    const std::error_code error = co_await core->read_some();
-    core->end_receive(error);
   }
 
   static asio::awaitable<std::pair<std::error_code, std::size_t>> receive_raw(

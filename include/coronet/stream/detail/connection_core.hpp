@@ -210,6 +210,15 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
     resume_later(std::move(coroutine));
   }
 
+  /// receive_more()'s read from any other stream (TLS, the in-memory one): a coroutine, since
+  /// those are read through Asio's async_read_some, but the same one read as read() makes.
+  static asio::awaitable<void> receive_in_coroutine(std::shared_ptr<connection_core> self) {
+    if (self->reading_) co_return;  // A read() is in progress: try_read() says so.
+    std::error_code error = self->begin_read();
+    if (!error) error = co_await self->read_through_asio();
+    self->end_receive(error);
+  }
+
   /// receive_more() ended with `error` (empty: it brought bytes). The end of the stream and the
   /// connection's failure are what decoding and failure() report; a timeout or a cancellation
   /// is kept for the next try_read() to report once.
