@@ -147,7 +147,7 @@ class framed_connection {
   /// nothing to wait for, and with Asio's awaitable that costs about as much as decoding and
   /// encoding a short line. A handler that takes messages with try_read() and answers with
   /// try_write() while has_room() resumes once per burst instead (see docs/handlers.md,
-  /// "Bursts without suspending").
+  /// "Bursts without suspending, and a wait without a frame").
   read_result<message_type> try_read() {
     using result = read_result<message_type>;
     state& core = *core_;
