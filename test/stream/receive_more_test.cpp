@@ -56,6 +56,24 @@ asio::awaitable<std::vector<std::string>> receive_all(Connection& conn) {
   co_return received;
 }
 
+// What receive_all() gets, run in the background as a server runs its handler.
+using received_lines = std::optional<std::vector<std::string>>;
+
+template <typename Connection>
+void receive_in_background(const asio::any_io_executor& executor, Connection& conn,
+                           received_lines& received) {
+  asio::co_spawn(
+      executor, [&]() -> asio::awaitable<void> { received = co_await receive_all(conn); },
+      asio::detached);
+}
+
+// Waits up to a second for a background receiver (or anything else) to have finished.
+template <typename Result>
+asio::awaitable<void> until_set(const std::optional<Result>& result) {
+  for (int i = 0; i < 200 && !result; ++i)
+    co_await sleep_for(5ms);
+}
+
 asio::awaitable<void> send(tcp::socket& peer, std::string bytes) {
   co_await asio::async_write(peer, asio::buffer(bytes), asio::use_awaitable);
 }
@@ -76,10 +94,8 @@ TEST_CASE("receive_more over TCP: every message in order, split anywhere, then t
     auto [served, peer] = co_await coronet_test::connect_tcp_pair(executor);
     tcp_line_connection conn{std::move(served)};
 
-    std::optional<std::vector<std::string>> received;
-    asio::co_spawn(
-        executor, [&]() -> asio::awaitable<void> { received = co_await receive_all(conn); },
-        asio::detached);
+    received_lines received;
+    receive_in_background(executor, conn, received);
     co_await sleep_for(20ms);  // The handler now waits in receive_more.
     co_await send(peer, "one\ntw");
     co_await sleep_for(10ms);
@@ -87,8 +103,7 @@ TEST_CASE("receive_more over TCP: every message in order, split anywhere, then t
     co_await sleep_for(10ms);
     co_await send(peer, "last, unterminated");
     peer.shutdown(tcp::socket::shutdown_send);
-    for (int i = 0; i < 200 && !received; ++i)
-      co_await sleep_for(5ms);
+    co_await until_set(received);
     REQUIRE(received);
     CHECK(*received ==
           std::vector<std::string>{"one", "two", "three", "four", "last, unterminated", eof_text});
@@ -167,16 +182,13 @@ TEST_CASE("receive_more ends when the peer resets, and try_read says so") {
     auto [served, peer] = co_await coronet_test::connect_tcp_pair(executor);
     tcp_line_connection conn{std::move(served)};
 
-    std::optional<std::vector<std::string>> received;
-    asio::co_spawn(
-        executor, [&]() -> asio::awaitable<void> { received = co_await receive_all(conn); },
-        asio::detached);
+    received_lines received;
+    receive_in_background(executor, conn, received);
     co_await send(peer, "before the reset\n");
     co_await sleep_for(20ms);
     peer.set_option(asio::socket_base::linger{true, 0});
     peer.close();  // RST
-    for (int i = 0; i < 200 && !received; ++i)
-      co_await sleep_for(5ms);
+    co_await until_set(received);
     REQUIRE(received);
     REQUIRE(received->size() == 2);
     CHECK((*received)[0] == "before the reset");
@@ -192,7 +204,7 @@ TEST_CASE("a connection destroyed while receive_more waits resumes its waiter") 
     auto [served, peer] = co_await coronet_test::connect_tcp_pair(executor);
     auto conn = std::make_unique<tcp_line_connection>(std::move(served));
 
-    bool resumed = false;
+    std::optional<bool> resumed;
     asio::co_spawn(
         executor,
         [&, waiting = conn.get()]() -> asio::awaitable<void> {
@@ -203,8 +215,7 @@ TEST_CASE("a connection destroyed while receive_more waits resumes its waiter") 
     co_await sleep_for(20ms);
     REQUIRE(!resumed);
     conn.reset();
-    for (int i = 0; i < 200 && !resumed; ++i)
-      co_await sleep_for(5ms);
+    co_await until_set(resumed);
     CHECK(resumed);
   });
 }
@@ -264,8 +275,7 @@ TEST_CASE("receive_more on a strand: the wait resumes the coroutine on its stran
     co_await sleep_for(20ms);
     co_await send(peer, "x\ny\n");
     peer.shutdown(tcp::socket::shutdown_send);
-    for (int i = 0; i < 200 && !received; ++i)
-      co_await sleep_for(5ms);
+    co_await until_set(received);
     REQUIRE(received);
     CHECK(*received == std::vector<std::string>{"x", "y"});
     CHECK(on_strand);
@@ -291,8 +301,7 @@ TEST_CASE("receive_more while a read() waits returns at once and try_read says a
     CHECK(conn.try_read().error() == asio::error::already_started);
 
     co_await send(peer, "to the read\n");
-    for (int i = 0; i < 200 && !read_line; ++i)
-      co_await sleep_for(5ms);
+    co_await until_set(read_line);
     CHECK(read_line == "to the read");
   });
 }
@@ -301,17 +310,14 @@ TEST_CASE("receive_more over a stream that is not a socket (the in-memory stream
   run_async([](asio::io_context& io) -> asio::awaitable<void> {
     auto [local, peer] = coronet::testing::make_memory_stream_pair(io.get_executor());
     coronet::framed_connection<line_codec, coronet::testing::memory_stream> conn{std::move(local)};
-    std::optional<std::vector<std::string>> received;
-    asio::co_spawn(
-        io, [&]() -> asio::awaitable<void> { received = co_await receive_all(conn); },
-        asio::detached);
+    received_lines received;
+    receive_in_background(io.get_executor(), conn, received);
     co_await sleep_for(10ms);
     co_await coronet_test::send_raw(peer, "a\nb");
     co_await sleep_for(10ms);
     co_await coronet_test::send_raw(peer, "\nc\n");
     peer.close();
-    for (int i = 0; i < 200 && !received; ++i)
-      co_await sleep_for(5ms);
+    co_await until_set(received);
     REQUIRE(received);
     REQUIRE(received->size() == 4);
     CHECK((*received)[0] == "a");

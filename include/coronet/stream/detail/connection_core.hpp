@@ -831,7 +831,7 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   bool reading_ = false;
   bool read_timed_out_ = false;
   bool closed_ = false;
-  bool waiting_readable_ = false;        // A read waits for readability, holding no buffer.
+  bool waiting_readable_ = false;        // The descriptor was found empty (see above).
   bool end_of_stream_ = false;           // A read saw the end of the stream.
   std::uint8_t reads_in_a_row_ : 5 = 0;  // Straight from the socket, since the last turn given.
   std::uint8_t send_deferred_ : 1 = 0;   // defer_send's start is queued.
