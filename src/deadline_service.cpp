@@ -38,7 +38,7 @@ void deadline_service::schedule(deadline_entry& entry, clock::time_point expiry,
   entry.expiry_ = expiry;
   if (entry.heap_index_ == deadline_entry::not_queued) {
     heap_.push_back(&entry);
-    entry.heap_index_ = heap_.size() - 1;
+    entry.heap_index_ = static_cast<std::uint32_t>(heap_.size() - 1);
     sift_up(entry.heap_index_);
   } else if (expiry < before) {
     sift_up(entry.heap_index_);
@@ -89,7 +89,7 @@ bool deadline_service::earlier(std::size_t a, std::size_t b) const noexcept {
 
 void deadline_service::place(std::size_t index, deadline_entry* entry) noexcept {
   heap_[index] = entry;
-  entry->heap_index_ = index;
+  entry->heap_index_ = static_cast<std::uint32_t>(index);
 }
 
 void deadline_service::sift_up(std::size_t index) noexcept {

@@ -506,3 +506,33 @@ TEST_CASE("write_timeout cuts off a stalled peer, not a slow one that keeps read
     CHECK(conn.is_open());
   });
 }
+
+TEST_CASE("framed connection options: kept as given, long timeouts and sizes saturate at 32 bits") {
+  asio::io_context io;
+  connection_options given;
+  given.idle_timeout = 90s;
+  given.read_timeout = 1500ms;
+  given.write_timeout = -5s;  // A negative timeout is off, as zero is.
+  given.send_queue_limit = 12345;
+  given.queue_policy = coronet::send_queue_policy::drop;
+  given.decode_errors = coronet::decode_error_policy::report;
+  given.max_read_size = 8192;
+  auto [conn, peer] = make_pair(io, given);
+  const connection_options kept = conn.options();
+  CHECK(kept.idle_timeout == 90s);
+  CHECK(kept.read_timeout == 1500ms);
+  CHECK(kept.write_timeout == 0ms);
+  CHECK(kept.send_queue_limit == 12345);
+  CHECK(kept.queue_policy == coronet::send_queue_policy::drop);
+  CHECK(kept.decode_errors == coronet::decode_error_policy::report);
+  CHECK(kept.max_read_size == 8192);
+
+  connection_options huge;
+  huge.idle_timeout = std::chrono::hours{24 * 60};  // 60 days: more than 2^32 - 1 ms.
+  huge.send_queue_limit = std::size_t{8} << 30;
+  huge.max_read_size = SIZE_MAX;
+  auto [big, big_peer] = make_pair(io, huge);
+  CHECK(big.options().idle_timeout == std::chrono::milliseconds{0xFFFF'FFFFu});  // 49.7 days
+  CHECK(big.options().send_queue_limit == 0xFFFF'FFFFu);
+  CHECK(big.options().max_read_size == 0xFFFF'FFFFu);
+}

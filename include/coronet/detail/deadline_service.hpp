@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <limits>
 #include <memory>
 #include <mutex>
@@ -46,11 +47,13 @@ class deadline_entry {
 
  private:
   friend class deadline_service;
-  static constexpr std::size_t not_queued = std::numeric_limits<std::size_t>::max();
+  static constexpr std::uint32_t not_queued = std::numeric_limits<std::uint32_t>::max();
 
   clock::time_point expiry_ = clock::time_point::max();
-  std::size_t heap_index_ = not_queued;
   void (*expired_)(deadline_entry&);
+  // 32 bits, last: a class derived from this one (a connection, of which there are many) puts
+  // its own first 4 bytes in the padding after it.
+  std::uint32_t heap_index_ = not_queued;
 };
 
 /// The deadline queue of one execution context (an Asio service: one per io_context, made on

@@ -3,11 +3,12 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 
 namespace coronet {
 
 /// What write() does when the send queue is at its limit (the peer reads too slowly).
-enum class send_queue_policy {
+enum class send_queue_policy : std::uint8_t {
   wait,        ///< write() suspends until the queue has room (bounded by write_timeout).
   disconnect,  ///< The connection is dropped with errc::slow_consumer.
   drop,        ///< The message is not queued; write() returns errc::send_queue_full.
@@ -15,7 +16,7 @@ enum class send_queue_policy {
 
 /// What read() does with a message the codec rejects but can skip (a line that is too long or
 /// not UTF-8): the error a peer can cause at will, and that a read loop must survive.
-enum class decode_error_policy {
+enum class decode_error_policy : std::uint8_t {
   /// Answer the peer with one message "error: <what> (<reason>)" through the codec (when its
   /// messages can hold text; otherwise skip), count it, and read on: a read loop that stops at
   /// the first non-message (`while (auto line = co_await conn.read())`) keeps serving and the
@@ -28,7 +29,9 @@ enum class decode_error_policy {
   report,
 };
 
-/// Limits and timeouts of one connection. A zero duration turns that timeout off.
+/// Limits and timeouts of one connection. A zero duration turns that timeout off. A connection
+/// keeps them in 32 bits: a timeout longer than 2^32 - 1 ms (49.7 days) counts as that long, a
+/// size over 4 GiB - 1 as that much (framed_connection::options() shows the values in use).
 struct connection_options {
   /// Close-worthy silence: read() fails with errc::timed_out when nothing has been received for
   /// this long. Default 5 minutes.

@@ -16,7 +16,6 @@
 #include <system_error>
 #include <type_traits>
 #include <utility>
-#include <variant>
 
 #include <asio/awaitable.hpp>
 #include <asio/socket_base.hpp>
@@ -62,12 +61,20 @@ struct framed_state : connection_core<Stream> {
     forget_decoded(&codec);
   }
 
+  // What a member below holds when its codec needs none: an empty type of its own, since two
+  // empty members of one type (std::monostate) cannot share an address and one would take a
+  // byte, and with it 8 of padding.
+  struct no_fresh_codec {};
+  struct no_read_failure {};
+
   Codec codec;
   // A copy with no decode state, only for a codec that cannot reset() itself.
-  [[no_unique_address]] std::conditional_t<resettable_codec<Codec>, std::monostate,
+  [[no_unique_address]] std::conditional_t<resettable_codec<Codec>, no_fresh_codec,
                                            std::optional<Codec>>
       fresh_codec;
-  std::size_t consume_before_read = 0;  // The last message's bytes, dropped at the next read.
+  // The last message's bytes, dropped at the next read (at most the read buffer's size, which
+  // is 32-bit).
+  std::uint32_t consume_before_read = 0;
 
   // What ended reading for a codec that answers its fatal errors (answering_codec): the
   // connection stays writable, and every later read() returns this.
@@ -75,7 +82,7 @@ struct framed_state : connection_core<Stream> {
     std::error_code error;
     std::string_view reason;
   };
-  [[no_unique_address]] std::conditional_t<answering_codec<Codec>, read_failure, std::monostate>
+  [[no_unique_address]] std::conditional_t<answering_codec<Codec>, read_failure, no_read_failure>
       reading_ended;
 };
 
@@ -315,7 +322,8 @@ class framed_connection {
 
   /// The codec (for its options; its decode state belongs to this connection).
   const Codec& codec() const noexcept { return core_->codec; }
-  const connection_options& options() const noexcept { return core_->options(); }
+  /// The options this connection runs with (kept in 32 bits: see connection_options).
+  connection_options options() const noexcept { return core_->options().unpacked(); }
 
   /// The underlying stream, for everything socket-level: options (`set_option`), endpoints,
   /// the native handle.
@@ -438,7 +446,7 @@ class framed_connection {
       auto decoded = final_frame ? connection.codec.decode_eof(input.readable())
                                  : connection.codec.decode(input.readable());
       if (decoded.has_message()) {
-        connection.consume_before_read = decoded.consumed();
+        connection.consume_before_read = static_cast<std::uint32_t>(decoded.consumed());
         connection.count_message_received();
         if constexpr (sends_decoded_cheaper) {
           detail::remember_decoded(&connection.codec, decoded.message());
@@ -457,10 +465,10 @@ class framed_connection {
       }
       // A codec that consumed nothing would report the same error again: return it.
       if (!decoded.recoverable() || decoded.consumed() == 0 ||
-          connection.options().decode_errors == decode_error_policy::report) {
+          connection.options().decode_errors() == decode_error_policy::report) {
         return result::decode_failure(decoded.error(), decoded.reason(), decoded.recoverable());
       }
-      if (connection.options().decode_errors == decode_error_policy::reply) {
+      if (connection.options().decode_errors() == decode_error_policy::reply) {
         reply_to_decode_error(connection, decoded.error(), decoded.reason());
       }
     }
@@ -485,7 +493,7 @@ class framed_connection {
 
   template <typename Message>
   asio::awaitable<std::error_code> write_any(const Message& message) {
-    if (core_->has_room() || core_->options().queue_policy != send_queue_policy::wait) {
+    if (core_->has_room() || core_->options().queue_policy() != send_queue_policy::wait) {
       return ready(queue_message(*core_, message));
     }
     return write_when_room(core_, message);
@@ -497,7 +505,7 @@ class framed_connection {
     if (!core.is_open()) return closed_reason(core);
     if (core.send_ended()) return asio::error::shut_down;  // After shutdown(send) over TLS.
     if (!core.has_room()) {
-      if (core.options().queue_policy != send_queue_policy::disconnect) {
+      if (core.options().queue_policy() != send_queue_policy::disconnect) {
         core.count_queue_drop();
         return errc::send_queue_full;
       }

@@ -197,7 +197,7 @@ class websocket_connection {
 
   /// The frame codec (for its options).
   const websocket_codec& codec() const noexcept { return state_->inner.codec().codec(); }
-  const connection_options& options() const noexcept { return state_->inner.options(); }
+  connection_options options() const noexcept { return state_->inner.options(); }
   const websocket_options& websocket() const noexcept { return state_->options; }
   std::size_t queued_bytes() const noexcept { return state_->inner.queued_bytes(); }
   std::size_t buffer_capacity() const noexcept { return state_->inner.buffer_capacity(); }

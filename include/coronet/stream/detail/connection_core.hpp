@@ -38,6 +38,7 @@
 #include "coronet/stream/connection_options.hpp"
 #include "coronet/stream/detail/file_transfer.hpp"
 #include "coronet/stream/detail/inline_wait.hpp"
+#include "coronet/stream/detail/packed_options.hpp"
 #include "coronet/stream/detail/read_buffer.hpp"
 #include "coronet/stream/detail/send_queue.hpp"
 #include "coronet/stream/stream_concepts.hpp"
@@ -68,8 +69,10 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   ~connection_core() { deadlines_->cancel(*this); }
 
   Stream& stream() noexcept { return stream_; }
-  const connection_options& options() const noexcept { return options_; }
-  void set_decode_errors(decode_error_policy policy) noexcept { options_.decode_errors = policy; }
+  const packed_options& options() const noexcept { return options_; }
+  void set_decode_errors(decode_error_policy policy) noexcept {
+    options_.set_decode_errors(policy);
+  }
   read_buffer& input() noexcept { return input_; }
 
   /// The first error that ended the connection (empty while it is usable).
@@ -248,7 +251,7 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   // ---- writing -------------------------------------------------------------------------------
 
   /// Whether one more message may be queued now (an empty queue always takes one).
-  bool has_room() const noexcept { return queue_.has_room(options_.send_queue_limit); }
+  bool has_room() const noexcept { return queue_.has_room(options_.send_queue_limit()); }
 
   /// The buffer encoders append to; call commit_queued() after appending a message.
   std::string& queue() noexcept { return queue_.pending(); }
@@ -426,8 +429,8 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
     if (failure_) return failure_;
     if (closed_) return errc::connection_closed;
     read_deadline_ = read_call_deadline_;
-    if (options_.idle_timeout.count() > 0) {
-      read_deadline_ = std::min(read_deadline_, last_receive_ + options_.idle_timeout);
+    if (options_.idle_timeout().count() > 0) {
+      read_deadline_ = std::min(read_deadline_, last_receive_ + options_.idle_timeout());
     }
     reading_ = true;
     read_timed_out_ = false;
@@ -601,7 +604,7 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
       start_message_clock();
       if (count == offered_)
         next_read_size_ = static_cast<std::uint32_t>(std::min<std::size_t>(
-            {std::size_t{next_read_size_} * 2, options_.max_read_size, max_single_read}));
+            {std::size_t{next_read_size_} * 2, options_.max_read_size(), max_single_read}));
       return {};
     }
     if (failure_) return failure_;
@@ -622,8 +625,8 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   // message a read() call takes from the buffer, and reading the clock costs about 80 ns on a
   // virtual machine (7 % of echo_server's time under W2 went to it).
   void start_message_clock() noexcept {
-    if (options_.read_timeout.count() > 0 && read_call_deadline_ == clock::time_point::max()) {
-      read_call_deadline_ = last_receive_ + options_.read_timeout;
+    if (options_.read_timeout().count() > 0 && read_call_deadline_ == clock::time_point::max()) {
+      read_call_deadline_ = last_receive_ + options_.read_timeout();
     }
   }
 
@@ -645,8 +648,8 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   }
 
   void begin_write_deadline() {
-    if (options_.write_timeout.count() > 0) {
-      write_deadline_ = clock::now() + options_.write_timeout;
+    if (options_.write_timeout().count() > 0) {
+      write_deadline_ = clock::now() + options_.write_timeout();
       arm_watchdog(write_deadline_);
     }
   }
@@ -695,7 +698,7 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   void on_sent(std::error_code error) {
     writing_ = false;
     write_deadline_ = clock::time_point::max();
-    queue_.end_batch(options_.send_queue_limit);
+    queue_.end_batch(options_.send_queue_limit());
     if (error) {
       if (!closed_) fail(error);  // After close(), an aborted write is expected, not a failure.
     } else if (send_ended() && is_open()) {
@@ -781,13 +784,15 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
     if (next != clock::time_point::max()) arm_watchdog(next);
   }
 
-  Stream stream_;
-  connection_options options_;
-  read_buffer input_;
-  // Three counters that never need 64 bits, side by side (every connection holds them).
+  // Three counters that never need 64 bits, first: the one after the last of deadline_entry
+  // fills the padding it ends with (every connection holds these bytes).
   std::uint32_t offered_ = 0;  // The size of the space the read in progress fills.
   std::uint32_t next_read_size_ = 4096;
   std::uint32_t waiting_ = 0;  // Coroutines waiting on room_.
+
+  Stream stream_;
+  packed_options options_;
+  read_buffer input_;
 
   send_queue queue_;
   connection_observer* observer_ = nullptr;
