@@ -41,18 +41,19 @@ result line_codec::decode(std::string_view buffered) {
     scanned_ = 0;
   }
 
-  const std::size_t newline = find_newline(buffered, std::min(scanned_, buffered.size()));
+  const std::size_t newline =
+      find_newline(buffered, std::min<std::size_t>(scanned_, buffered.size()));
   if (newline == std::string_view::npos) {
     // A line of max_line_length bytes may still be followed by "\r\n", so only more than
     // max_line_length + 1 bytes without '\n' proves the line too long (written so that a limit
     // of SIZE_MAX cannot overflow).
-    if (buffered.size() > 1 && buffered.size() - 1 > max_line_length_) {
+    if (buffered.size() > 1 && buffered.size() - 1 > max_line_length()) {
       scanned_ = 0;
       discarding_ = true;
       return result::failure(errc::frame_too_long, too_long_reason, dropped + buffered.size(),
                              true);
     }
-    scanned_ = buffered.size();
+    scanned_ = static_cast<std::uint32_t>(std::min<std::size_t>(buffered.size(), no_limit));
     return result::need_more(dropped);
   }
   scanned_ = 0;
@@ -75,7 +76,7 @@ result line_codec::decode_eof(std::string_view buffered) {
 }
 
 result line_codec::finish_line(std::string_view line, std::size_t consumed) const {
-  if (line.size() > max_line_length_) {
+  if (line.size() > max_line_length()) {
     return result::failure(errc::frame_too_long, too_long_reason, consumed, true);
   }
   if (validate_utf8_) {
@@ -87,7 +88,7 @@ result line_codec::finish_line(std::string_view line, std::size_t consumed) cons
 }
 
 std::error_code line_codec::encode(std::string_view line, std::string& out) const {
-  if (line.size() > max_line_length_) return errc::frame_too_long;
+  if (line.size() > max_line_length()) return errc::frame_too_long;
   if (line.find('\n') != std::string_view::npos) return errc::delimiter_in_message;
   // The decoder strips a '\r' before '\n', so a trailing '\r' would not survive the round trip.
   if (!line.empty() && line.back() == '\r') return errc::delimiter_in_message;

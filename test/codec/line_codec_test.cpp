@@ -159,3 +159,13 @@ TEST_CASE("line codec with no practical limit (SIZE_MAX) still waits for the new
   REQUIRE(last.has_message());
   CHECK(last.message() == "abc");
 }
+
+TEST_CASE("line codec options: limits of 4 GiB - 1 or more mean no limit, smaller ones are kept") {
+  // The codec keeps its limit in 32 bits (every connection holds one).
+  CHECK(with_max(100).options().max_line_length == 100);
+  CHECK(with_max(0xFFFF'FFFEu).options().max_line_length == 0xFFFF'FFFEu);
+  CHECK(with_max(0xFFFF'FFFFu).options().max_line_length == SIZE_MAX);
+  CHECK(with_max(std::size_t{8} << 30).options().max_line_length == SIZE_MAX);
+  CHECK(with_max(SIZE_MAX).options().max_line_length == SIZE_MAX);
+  CHECK(with_max(3).options().validate_utf8);
+}

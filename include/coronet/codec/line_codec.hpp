@@ -2,7 +2,10 @@
 // UTF-8 validated and length-bounded by default.
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
+#include <cstdint>
+#include <limits>
 #include <string>
 #include <string_view>
 #include <system_error>
@@ -13,7 +16,8 @@ namespace coronet {
 
 /// Limits and checks of a line_codec. Every limit is on by default.
 struct line_codec_options {
-  /// Longest accepted line in bytes, not counting "\n" or "\r\n". Default 64 KiB.
+  /// Longest accepted line in bytes, not counting "\n" or "\r\n". Default 64 KiB. 4 GiB - 1
+  /// or more means no limit.
   std::size_t max_line_length = 64 * 1024;
   /// Reject lines that are not strict UTF-8. Default on; turn off for binary-ish lines.
   bool validate_utf8 = true;
@@ -35,7 +39,9 @@ class line_codec {
 
   line_codec() = default;
   explicit line_codec(line_codec_options options)
-      : max_line_length_{options.max_line_length}, validate_utf8_{options.validate_utf8} {}
+      : max_line_length_{static_cast<std::uint32_t>(
+            std::min<std::size_t>(options.max_line_length, no_limit))},
+        validate_utf8_{options.validate_utf8} {}
 
   /// Decodes the next complete line from `buffered` (see stream_codec for the buffer contract).
   decode_result<std::string_view> decode(std::string_view buffered);
@@ -53,7 +59,7 @@ class line_codec {
 
   /// The options this codec was made with.
   line_codec_options options() const noexcept {
-    return {.max_line_length = max_line_length_, .validate_utf8 = validate_utf8_};
+    return {.max_line_length = max_line_length(), .validate_utf8 = validate_utf8_};
   }
 
   /// Forgets any partly decoded line: the codec is as freshly constructed with options().
@@ -65,10 +71,18 @@ class line_codec {
  private:
   decode_result<std::string_view> finish_line(std::string_view line, std::size_t consumed) const;
 
-  // The options are kept field by field, so that the two flags share one word (every
-  // connection holds its codec: 24 bytes instead of 32).
-  std::size_t max_line_length_ = line_codec_options{}.max_line_length;
-  std::size_t scanned_ = 0;  // Leading bytes of the buffered input already known to hold no '\n'.
+  static constexpr std::uint32_t no_limit = std::numeric_limits<std::uint32_t>::max();
+  std::size_t max_line_length() const noexcept {
+    return max_line_length_ == no_limit ? std::numeric_limits<std::size_t>::max()
+                                        : max_line_length_;
+  }
+
+  // The options are kept field by field and in 32 bits, so that the codec takes 12 bytes
+  // instead of 32 (every connection holds its codec).
+  std::uint32_t max_line_length_ = line_codec_options{}.max_line_length;
+  // Leading bytes of the buffered input already known to hold no '\n' (a hint: saturated at
+  // 4 GiB - 1, past which the scan repeats).
+  std::uint32_t scanned_ = 0;
   bool validate_utf8_ = line_codec_options{}.validate_utf8;
   bool discarding_ = false;  // Inside an over-long line: input is dropped up to its '\n'.
 };
