@@ -17,31 +17,54 @@ namespace samples {
 struct echo_handler {
   template <typename Connection>
   asio::awaitable<void> operator()(Connection& conn) const {
+    // What this loop keeps across a wait is in its coroutine frame, which an idle connection
+    // holds all its life: so the burst is echoed by a plain function (its message and error
+    // live on the stack), and only a refused message's answer, when there is one, waits here.
+    asio::awaitable<bool> answer;
     while (true) {
-      // Messages are taken without suspending, and so is each reply while the send queue has
-      // room: every co_await resumes this coroutine, even when there is nothing to wait for,
-      // and that costs as much as the echo itself.
-      auto message = conn.try_read();
-      while (message) {
-        const std::error_code error = conn.has_room()
-                                          ? conn.try_write(*message)
-                                          : make_error_code(coronet::errc::send_queue_full);
-        if (error && !co_await answer_refused(conn, *message, error)) co_return;
-        message = conn.try_read();
+      switch (echo_arrived(conn, answer)) {
+        case next_step::receive_more:
+          // Over a socket this wait holds no coroutine frame: an idle connection holds this one.
+          co_await conn.receive_more();
+          break;
+        case next_step::answer:
+          if (!co_await std::move(answer)) co_return;
+          break;
+        case next_step::stop:
+          co_return;
       }
-      // Recoverable decode errors never get here: the connection answers them.
-      if (message.error() != asio::error::would_block) co_return;
-      // Over a socket this wait holds no coroutine frame: an idle connection holds this one.
-      co_await conn.receive_more();
     }
+  }
+
+  enum class next_step { receive_more, answer, stop };
+
+  // Echoes what has arrived: messages are taken without suspending, and so is each reply while
+  // the send queue has room (every co_await resumes the coroutine, even when there is nothing
+  // to wait for, and that costs as much as the echo itself). Returns what the loop does next;
+  // for next_step::answer, `answer` is set to the refused message's answer.
+  template <typename Connection>
+  static next_step echo_arrived(Connection& conn, asio::awaitable<bool>& answer) {
+    auto message = conn.try_read();
+    for (; message; message = conn.try_read()) {
+      const std::error_code error = conn.has_room()
+                                        ? conn.try_write(*message)
+                                        : make_error_code(coronet::errc::send_queue_full);
+      if (error) {
+        answer = answer_refused(conn, *message, error);
+        return next_step::answer;
+      }
+    }
+    // Recoverable decode errors never get here: the connection answers them.
+    return message.error() == asio::error::would_block ? next_step::receive_more : next_step::stop;
   }
 
   // A reply that could not be queued at once: wait for room in the send queue (the queue's
   // policy decides), or tell the peer why its message cannot come back. Returns whether the
-  // connection goes on. A coroutine of its own, so that what it holds takes room in the echo
-  // loop's frame, which every idle connection holds, only while it runs.
+  // connection goes on. A coroutine of its own, so that what it holds takes room only while it
+  // runs. It takes the message by value (a view into the read buffer, valid until the next
+  // read): the caller's copy is gone by the time it starts.
   template <typename Connection, typename Message>
-  static asio::awaitable<bool> answer_refused(Connection& conn, const Message& message,
+  static asio::awaitable<bool> answer_refused(Connection& conn, Message message,
                                               std::error_code error) {
     if (error == coronet::errc::send_queue_full) error = co_await conn.write(message);
     if (!error) co_return true;
