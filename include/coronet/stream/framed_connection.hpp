@@ -113,7 +113,7 @@ class framed_connection {
   /// Takes ownership of a connected stream.
   explicit framed_connection(Stream stream, Codec codec = Codec{},
                              const connection_options& options = {})
-      : core_{std::make_shared<state>(std::move(stream), std::move(codec), options)} {}
+      : core_{detail::make_ref<state>(std::move(stream), std::move(codec), options)} {}
 
   framed_connection(framed_connection&&) noexcept = default;
   framed_connection& operator=(framed_connection&& other) noexcept {
@@ -247,7 +247,7 @@ class framed_connection {
   /// closes too (closing with unread input would make the kernel reset the connection and the
   /// peer could lose our last bytes), then closes. All of it within `drain_timeout`.
   asio::awaitable<void> close_gracefully(std::chrono::milliseconds drain_timeout) {
-    std::shared_ptr<detail::connection_core<Stream>> core = core_;
+    detail::ref_ptr<detail::connection_core<Stream>> core = core_;
     asio::steady_timer deadline{core->stream().get_executor(), drain_timeout};
     deadline.async_wait([core](std::error_code error) {
       if (!error) core->close();
@@ -394,7 +394,7 @@ class framed_connection {
 
  private:
   using state = detail::framed_state<Codec, Stream>;
-  using state_ptr = std::shared_ptr<state>;
+  using state_ptr = detail::ref_ptr<state>;
 
   static asio::awaitable<std::error_code> ready(std::error_code error) { co_return error; }
 

@@ -1,7 +1,8 @@
 // The codec-independent state of a framed connection: the byte stream, the read buffer and its
 // read loop, the bounded send queue and its single writer, and the watchdog that enforces the
-// timeouts. It is shared (shared_ptr) with the completion handlers of in-flight writes and
-// timers, so a connection object can be destroyed while the stream still has operations pending.
+// timeouts. It is shared (ref_ptr, a count in the state) with the completion handlers of in-flight
+// writes and timers, so a connection object can be destroyed while the stream still has operations
+// pending.
 //
 // The parts by concern: read_buffer.hpp (input bytes), send_queue.hpp (output bytes),
 // file_transfer.hpp (send_file), and here the read loop, the writer and the watchdog, which
@@ -32,6 +33,7 @@
 #include "coronet/connection_observer.hpp"
 #include "coronet/detail/deadline_service.hpp"
 #include "coronet/detail/direct_resume.hpp"
+#include "coronet/detail/ref_counted.hpp"
 #include "coronet/detail/tuple_awaitable.hpp"
 #include "coronet/detail/wake_signal.hpp"
 #include "coronet/error.hpp"
@@ -47,8 +49,7 @@
 namespace coronet::detail {
 
 template <typename Stream>
-class connection_core : public std::enable_shared_from_this<connection_core<Stream>>,
-                        private deadline_entry {
+class connection_core : public ref_counted, private deadline_entry {
  public:
   using clock = std::chrono::steady_clock;
 
@@ -66,7 +67,7 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
     }
   }
 
-  ~connection_core() { deadlines_->cancel(*this); }
+  ~connection_core() override { deadlines_->cancel(*this); }
 
   Stream& stream() noexcept { return stream_; }
   const packed_options& options() const noexcept { return options_; }
@@ -137,7 +138,7 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   /// the stream). Reads are bounded by the idle and read timeouts and cancellable through the
   /// calling coroutine's cancellation slot.
   ///
-  /// `self` points to this connection (or to what derives from it): a shared_ptr where the read
+  /// `self` points to this connection (or to what derives from it): a ref_ptr where the read
   /// must keep it alive, a plain pointer where the caller does. Static, so that the frame holds
   /// that one pointer and no `this` beside it (8 bytes: a malloc size class on every idle
   /// connection).
@@ -206,7 +207,7 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
     // try_read() found the socket empty just now: the wait needs no other read first.
     if (!error && (core->waiting_readable_ || !core->read_now_or_suspend(error))) {
       core->suspend_read(
-          receive_continuation<Coroutine>{core->shared_from_this(), std::move(coroutine)});
+          receive_continuation<Coroutine>{ref_ptr<connection_core>{core}, std::move(coroutine)});
       return;
     }
     core->end_receive(error);
@@ -215,7 +216,7 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
 
   /// receive_more()'s read from any other stream (TLS, the in-memory one): a coroutine, since
   /// those are read through Asio's async_read_some, but the same one read as read() makes.
-  static asio::awaitable<void> receive_in_coroutine(std::shared_ptr<connection_core> self) {
+  static asio::awaitable<void> receive_in_coroutine(ref_ptr<connection_core> self) {
     if (self->reading_) co_return;  // A read() is in progress: try_read() says so.
     std::error_code error = self->begin_read();
     if (!error) error = co_await self->read_through_asio();
@@ -505,14 +506,14 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
 
   // The completion of receive()'s wait: the read loop's next step, then the coroutine goes on.
   // It keeps the connection alive while it waits (its owner may drop it meanwhile); with the
-  // suspended coroutine, 24 bytes in the wait operation, which every idle connection holds.
+  // suspended coroutine, 16 bytes in the wait operation, which every idle connection holds.
   template <typename Coroutine>
   class receive_continuation {
    public:
     using executor_type = typename Coroutine::executor_type;
     using cancellation_slot_type = asio::cancellation_slot;
 
-    receive_continuation(std::shared_ptr<connection_core> core, Coroutine coroutine)
+    receive_continuation(ref_ptr<connection_core> core, Coroutine coroutine)
         : core_{std::move(core)}, coroutine_{std::move(coroutine)} {}
 
     executor_type get_executor() const noexcept { return coroutine_.get_executor(); }
@@ -533,7 +534,7 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
     }
 
    private:
-    std::shared_ptr<connection_core> core_;
+    ref_ptr<connection_core> core_;
     Coroutine coroutine_;
   };
 
@@ -665,7 +666,7 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   void defer_send() {
     if (send_deferred_) return;
     send_deferred_ = true;
-    asio::defer(stream_.get_executor(), [self = this->shared_from_this()] {
+    asio::defer(stream_.get_executor(), [self = ref_ptr<connection_core>{this}] {
       self->send_deferred_ = false;
       self->send_deferred_now();
     });
@@ -681,7 +682,7 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   // Hands the rest of the batch to the stream. What it takes stops counting against the queue
   // limit at once (see send_queue).
   void send_rest() {
-    stream_.async_write_some(queue_.unsent(), [self = this->shared_from_this()](
+    stream_.async_write_some(queue_.unsent(), [self = ref_ptr<connection_core>{this}](
                                                   std::error_code error, std::size_t count) {
       self->count_sent(count);
       const bool batch_done = self->queue_.hand_over(count);
@@ -718,7 +719,7 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
     queue_.discard_pending();
     writing_ = true;
     begin_write_deadline();
-    stream_.async_send_close_notify([self = this->shared_from_this()](std::error_code error) {
+    stream_.async_send_close_notify([self = ref_ptr<connection_core>{this}](std::error_code error) {
       self->writing_ = false;
       self->write_deadline_ = clock::time_point::max();
       self->send_end_ = send_end::sent;
@@ -742,7 +743,7 @@ class connection_core : public std::enable_shared_from_this<connection_core<Stre
   // last one dropped under that lock (the destructor takes it too), so it travels with the post.
   static void on_deadline(deadline_entry& entry) {
     auto& self = static_cast<connection_core&>(entry);
-    if (auto alive = self.weak_from_this().lock()) {
+    if (auto alive = ref_ptr<connection_core>::if_alive(&self)) {
       const auto executor = alive->stream_.get_executor();
       asio::post(executor, [alive = std::move(alive)] {
         alive->watchdog_expiry_ = clock::time_point::max();
