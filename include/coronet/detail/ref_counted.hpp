@@ -50,8 +50,7 @@ class ref_counted {
     if (references_.fetch_sub(1, std::memory_order_acq_rel) == 1) delete this;
   }
 
-  // 32 bits: 4 billion handles to one object is not a case to plan for, and the four bytes
-  // after it are the derived class's.
+  // 32 bits: 4 billion handles to one object is not a case to plan for.
   std::atomic<std::uint32_t> references_{0};
 };
 
