@@ -39,7 +39,7 @@ TEST_CASE("ref_ptr: copies and moves share one object, destroyed when the last h
   {
     ref_ptr<tracked> copy = first;
     ref_ptr<tracked> moved = std::move(copy);
-    CHECK_FALSE(copy);
+    CHECK_FALSE(copy);  // NOLINT(bugprone-use-after-move): a moved-from handle is null.
     CHECK(moved == first);
     first = ref_ptr<tracked>{};  // Not the last handle: `moved` still owns it.
     CHECK(destroyed == 0);
@@ -59,7 +59,7 @@ TEST_CASE("ref_ptr: a handle to the base keeps the derived object and destroys i
     auto derived = make_ref<tracked>(destroyed, derived_destroyed);
     base = derived;                                   // Converting copy.
     ref_ptr<tracked_base> other{std::move(derived)};  // Converting move.
-    CHECK_FALSE(derived);
+    CHECK_FALSE(derived);                             // NOLINT(bugprone-use-after-move)
   }
   CHECK(destroyed == 0);
   base = ref_ptr<tracked_base>{};
