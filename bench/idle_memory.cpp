@@ -1,7 +1,8 @@
 // idle_memory: what one idle server-side connection holds, heap block by heap block (W4 of
 // bench/compare measures the same thing as RSS, from outside, without saying what it is made of).
 //
-// Runs a tcp_server with echo_server's handler (same options: metrics on, 300 s idle timeout)
+// Runs a tcp_server with echo_server's handler (same options: metrics on, 300 s idle timeout;
+// --coroutine: the same echo as a coroutine handler, for comparison)
 // on a thread of its own, opens N loopback connections with plain POSIX sockets (no heap use on
 // the client side), echoes one line on each, lets the server go quiet, then prints the heap
 // blocks the server holds per connection, grouped by requested size. The malloc family is
@@ -202,17 +203,20 @@ int connect_and_ping(std::uint16_t port) {
 
 int main(int argc, char** argv) {
   std::size_t connections = 2000;
+  bool coroutine = false;
   for (int i = 1; i < argc; ++i) {
     const std::string argument = argv[i];
     if (argument == "--trace") {
       tracing = true;
+    } else if (argument == "--coroutine") {
+      coroutine = true;
     } else if (argument == "-c" && i + 1 < argc) {
       connections = std::strtoul(argv[++i], nullptr, 10);
     } else {
-      std::fprintf(
-          stderr,
-          "usage: idle_memory [-c CONNECTIONS (2000)] [--trace]\n"
-          "Prints the heap blocks an idle coronet TCP connection holds, per connection.\n");
+      std::fprintf(stderr,
+                   "usage: idle_memory [-c CONNECTIONS (2000)] [--coroutine] [--trace]\n"
+                   "Prints the heap blocks an idle coronet TCP connection holds, per connection.\n"
+                   "--coroutine: the same echo as a coroutine handler (samples::echo_handler).\n");
       return 2;
     }
   }
@@ -234,7 +238,11 @@ int main(int argc, char** argv) {
   options.max_connections = connections + 16;
   options.connection.idle_timeout = std::chrono::seconds{300};
   coronet::tcp_server server{io, options};
-  server.serve<coronet::line_codec>(samples::echo_handler{});
+  if (coroutine) {
+    server.serve<coronet::line_codec>(samples::echo_handler{});
+  } else {
+    server.serve<coronet::line_codec>(samples::echo_callbacks());
+  }
   const std::uint16_t port = server.local_endpoint().port();
   std::thread runner{[&io] { io.run(); }};
 

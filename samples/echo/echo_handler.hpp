@@ -1,5 +1,7 @@
-// echo_server's handler: every message back to its sender, the rest of a burst taken without
-// suspending. A header of its own so that bench/idle_memory measures this very handler's frames.
+// echo_server's echo, in the two forms a handler takes: callbacks (echo_callbacks, what
+// echo_server runs) and a coroutine (echo_handler: every message back to its sender, the rest of
+// a burst taken without suspending). A header of its own so that bench/idle_memory measures
+// these very handlers (--coroutine for the second).
 #pragma once
 #include <string>
 #include <system_error>
@@ -7,6 +9,7 @@
 #include <asio/awaitable.hpp>
 #include <asio/error.hpp>
 
+#include <coronet/endpoint/callback_handler.hpp>
 #include <coronet/error.hpp>
 
 namespace samples {
@@ -76,5 +79,17 @@ struct echo_handler {
     co_return true;
   }
 };
+
+// The same echo as callbacks: over a socket a server runs it without a coroutine per
+// connection, so an idle connection holds less (docs/handlers.md). Reading pauses while the send
+// queue is full (send_queue_policy::wait), so each message finds room for its echo.
+inline auto echo_callbacks() {
+  return coronet::callbacks().on_message([](auto& conn, const auto& message) {
+    const std::error_code error = conn.try_write(message);
+    // A message the codec cannot send back ("x\r", decoded from "x\r\r\n") is refused alone;
+    // the queue policy's own refusals (drop, disconnect) are answered the same way.
+    if (error && conn.is_open()) conn.try_write("error: " + error.message());
+  });
+}
 
 }  // namespace samples

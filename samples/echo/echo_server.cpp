@@ -52,7 +52,7 @@ int main(int argc, char** argv) {
       web.connection.codec.max_message_size =
           static_cast<std::size_t>(cli.number("--web-max-message", 1, 1LL << 30));
       auto start = [](auto& server) {
-        server.template serve<coronet::line_codec>(samples::echo_handler{});
+        server.template serve<coronet::line_codec>(samples::echo_callbacks());
       };
       return samples::detail::serve_until_stopped<coronet::websocket_server>(
           "echo_server", options, threads, start, &metrics, web);
@@ -61,9 +61,9 @@ int main(int argc, char** argv) {
         "echo_server", options, tls,
         [&codec](auto& server) {
           if (codec == "line") {
-            server.template serve<coronet::line_codec>(samples::echo_handler{});
+            server.template serve<coronet::line_codec>(samples::echo_callbacks());
           } else {
-            server.template serve<coronet::length_prefixed_codec>(samples::echo_handler{});
+            server.template serve<coronet::length_prefixed_codec>(samples::echo_callbacks());
           }
         },
         threads, &metrics);

@@ -20,6 +20,9 @@ struct server_session {
   virtual ~server_session() = default;
   /// Closes what the entry holds (a connection, a stream in its handshake); may do nothing.
   virtual void close_now() = 0;
+  /// Cancels the handler (a server's stop): its coroutine through cancel_handler, unless the
+  /// entry runs its handler some other way.
+  virtual void cancel() { cancel_handler.emit(asio::cancellation_type::terminal); }
 
   // The handler's cancellation state lives in this signal's memory. The session is destroyed
   // by the handler's completion, after the handler's last frame is gone.

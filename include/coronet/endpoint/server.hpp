@@ -89,6 +89,14 @@ inline constexpr std::size_t max_concurrent_refusals = 64;
 /// "server full (1 connection)", "server full (64 connections)".
 std::string server_full_reason(std::size_t max_connections);
 
+// A handler that says it can run on Connection without a coroutine per connection, and how:
+// start(connection), take_arrived(connection) -> what to wait for or why it ends,
+// finish(connection, why) (coronet::callbacks() with an on_message that returns void).
+template <typename Handler, typename Connection>
+concept runs_without_coroutine = requires {
+  requires Handler::template runs_without_coroutine<Connection>;
+};
+
 // Names the return type when a handler is not a coroutine: the compiler shows
 // handler_return_check<R> with R spelled out.
 template <typename Result>
@@ -136,7 +144,7 @@ class basic_server {
   ~basic_server() {
     halt_accepting();
     state_->sessions.for_each([](detail::server_session& session) {
-      session.cancel_handler.emit(asio::cancellation_type::terminal);
+      session.cancel();
       session.close_now();
     });
     state_->lifecycle.end_drain();
@@ -197,9 +205,7 @@ class basic_server {
   void stop() {
     if (state_->lifecycle.stopping()) return;
     halt_accepting();
-    state_->sessions.for_each([](detail::server_session& session) {
-      session.cancel_handler.emit(asio::cancellation_type::terminal);
-    });
+    state_->sessions.for_each([](detail::server_session& session) { session.cancel(); });
     if (state_->drained()) return;
     // A handler that ignores cancellation is closed at the deadline.
     state_->lifecycle.drain([state = state_] {
@@ -371,7 +377,9 @@ class basic_server {
 
   // A session's memory: owned by its handler's coroutine (through session_task), so it goes
   // when that coroutine ends or is destroyed (an io_context destroyed with handlers suspended).
-  template <typename Codec>
+  // A Reactive session runs its handler without a coroutine (see reactive_step); it is owned
+  // by the wait it is in.
+  template <typename Codec, bool Reactive = false>
   struct session_entry final : detail::server_session {
     session_entry(state_ptr server, connection_type<Codec> accepted, const endpoint_type& remote)
         : server_state{std::move(server)}, connection{std::move(accepted)}, peer{remote} {
@@ -380,10 +388,19 @@ class basic_server {
     }
     ~session_entry() override { server_state->sessions.erase(*this); }
     void close_now() override { connection.close(); }
+    void cancel() override {
+      if constexpr (Reactive) {
+        cancelled = true;  // For the next step, whatever it waits for now.
+        connection.cancel_waits();
+      } else {
+        detail::server_session::cancel();
+      }
+    }
 
     state_ptr server_state;
     connection_type<Codec> connection;
-    endpoint_type peer;  // For the log: a failed connection's socket no longer knows it.
+    endpoint_type peer;      // For the log: a failed connection's socket no longer knows it.
+    bool cancelled = false;  // Reactive only: the server stopped it (in peer's padding).
     std::chrono::steady_clock::time_point started;  // For the lifetime histogram (metrics on).
   };
 
@@ -418,7 +435,8 @@ class basic_server {
   template <typename Codec, typename Handler>
   static void start_session(const state_ptr& server, Handler* handler, const Codec& codec,
                             stream_type stream, const endpoint_type& peer) {
-    auto session = std::make_unique<session_entry<Codec>>(
+    constexpr bool reactive = detail::runs_without_coroutine<Handler, connection_type<Codec>>;
+    auto session = std::make_unique<session_entry<Codec, reactive>>(
         server,
         server->transport.make_connection(std::move(stream), codec, server->options.connection),
         peer);
@@ -427,25 +445,86 @@ class basic_server {
       session->started = std::chrono::steady_clock::now();
     }
     if (server_observer* observer = server->observer()) observer->on_session_start();
-    asio::awaitable<void> body;
-    try {
-      // Only a handler that is not a coroutine can throw here.
-      body = (*handler)(session->connection);
-    } catch (...) {
-      end_session(std::move(session), std::current_exception());
-      return;
+    if constexpr (reactive) {
+      try {
+        handler->start(session->connection);
+      } catch (...) {
+        end_session(std::move(session), std::current_exception());
+        return;
+      }
+      reactive_step<Codec, Handler>::run(std::move(session));
+    } else {
+      asio::awaitable<void> body;
+      try {
+        // Only a handler that is not a coroutine can throw here.
+        body = (*handler)(session->connection);
+      } catch (...) {
+        end_session(std::move(session), std::current_exception());
+        return;
+      }
+      // stop() cancels the handler through the session's signal.
+      const asio::cancellation_slot cancel = session->cancel_handler.slot();
+      detail::spawn(server->listener.get_executor(),
+                    session_task<Codec>{std::move(session), std::move(body)}, cancel);
     }
-    // stop() cancels the handler through the session's signal.
-    const asio::cancellation_slot cancel = session->cancel_handler.slot();
-    detail::spawn(server->listener.get_executor(),
-                  session_task<Codec>{std::move(session), std::move(body)}, cancel);
   }
+
+  // A handler whose steps run without a coroutine (coronet::callbacks() whose on_message
+  // returns void, on a socket's connection: detail::runs_without_coroutine) is run from the
+  // connection's completions, one step at a time: take what has arrived, then wait for more
+  // input or for room. While it waits, the wait holds this step, the step the session, and
+  // nothing else does: no handler frame, no entry frame, no cancellation state (stop() cancels
+  // the connection's waits instead).
+  template <typename Codec, typename Handler>
+  class reactive_step {
+   public:
+    using session_type = session_entry<Codec, true>;
+    using executor_type = typename connection_type<Codec>::executor_type;
+
+    explicit reactive_step(std::unique_ptr<session_type> session) : session_{std::move(session)} {}
+
+    executor_type get_executor() const noexcept { return session_->connection.get_executor(); }
+    asio::cancellation_slot get_cancellation_slot() const noexcept { return {}; }
+    void resume() { run(std::move(session_)); }
+    void operator()() { run(std::move(session_)); }
+
+    // One step; the session ends here when the handler is done (or throws).
+    static void run(std::unique_ptr<session_type> session) {
+      const auto& handler = *static_cast<const Handler*>(session->server_state->handler.get());
+      connection_type<Codec>& connection = session->connection;
+      std::error_code next;
+      try {
+        if (!session->cancelled) next = handler.take_arrived(connection);
+        // Cancelled before this step, or by a callback in it (one that stops the server):
+        // nothing more to wait for.
+        if (session->cancelled &&
+            (!next || next == asio::error::would_block || next == errc::send_queue_full)) {
+          next = asio::error::operation_aborted;
+        }
+        if (next == asio::error::would_block) {
+          connection.receive_then(reactive_step{std::move(session)});
+          return;
+        }
+        if (next == errc::send_queue_full) {
+          connection.when_room(reactive_step{std::move(session)});
+          return;
+        }
+        handler.finish(connection, next);
+      } catch (...) {
+        if (session) end_session(std::move(session), std::current_exception());
+        return;
+      }
+      end_session(std::move(session), nullptr);
+    }
+
+   private:
+    std::unique_ptr<session_type> session_;
+  };
 
   // The handler returned or threw. Its slot frees now; the graceful close that follows (send
   // the queue, half-close, wait for the peer's close) is bounded by drain_timeout on its own.
-  template <typename Codec>
-  static void end_session(std::unique_ptr<session_entry<Codec>> session,
-                          const std::exception_ptr& failure) {
+  template <typename Session>
+  static void end_session(std::unique_ptr<Session> session, const std::exception_ptr& failure) {
     const state_ptr server = session->server_state;
     server->sessions.erase(*session);
     const bool stopping = server->lifecycle.stopping();

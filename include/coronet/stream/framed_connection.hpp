@@ -221,6 +221,42 @@ class framed_connection {
   /// apply.
   bool has_room() const noexcept { return core_->has_room(); }
 
+  /// Waits until has_room() (asyncio's StreamWriter.drain(): until the queue is below its
+  /// limit). Returns the connection's failure if it fails first, or operation_aborted if the
+  /// caller is cancelled.
+  asio::awaitable<std::error_code> wait_for_room() { return wait_for_room_in(core_); }
+
+  // ---- for code that drives a connection from callbacks, not a coroutine --------------------
+  // (the server's reactive sessions: docs/handlers.md, "Handlers without a coroutine")
+
+  /// receive_more() for a caller that is not a coroutine: starts the same wait and calls
+  /// `continuation.resume()` when it ends (never from inside this call); try_read() then takes
+  /// what it brought, or reports how it ended. `continuation` is a movable object with
+  ///   void resume();                              // called once
+  ///   executor_type get_executor() const;         // this connection's executor
+  ///   asio::cancellation_slot get_cancellation_slot() const;  // may be unconnected
+  /// The pending wait holds it and nothing else. Over a socket only (other streams are read
+  /// through Asio's coroutines: use receive_more()).
+  template <typename Continuation>
+  void receive_then(Continuation continuation) requires is_descriptor_stream_v<Stream> {
+    state& core = *core_;
+    core.drop_last_message();
+    core.begin_read_call();
+    state::receive(&core, std::move(continuation));
+  }
+
+  /// wait_for_room() for a caller that is not a coroutine: calls `resume()` once has_room(),
+  /// once the connection fails or closes, or after cancel_waits() (check again which); never
+  /// from inside this call.
+  template <typename Resume>
+  void when_room(Resume resume) {
+    core_->when_room(std::move(resume));
+  }
+
+  /// Ends a receive_then() in progress with operation_aborted (the next try_read() reports it)
+  /// and wakes a when_room() wait: how a caller that is not a coroutine is cancelled.
+  void cancel_waits() { core_->cancel_waits(); }
+
   /// write() without waiting: with send_queue_policy::wait a full queue returns
   /// errc::send_queue_full instead of suspending. Safe to call from plain callbacks.
   std::error_code try_write(const outgoing_type& message) { return queue_message(*core_, message); }
@@ -534,6 +570,10 @@ class framed_connection {
     // Bytes past the message being answered (dropped at the next read): more replies coming.
     core.commit_queued(core.input().readable().size() > core.consume_before_read);
     return {};
+  }
+
+  static asio::awaitable<std::error_code> wait_for_room_in(state_ptr core) {
+    co_return co_await core->wait_for_room();
   }
 
   template <typename Message>

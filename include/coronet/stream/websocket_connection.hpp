@@ -146,6 +146,9 @@ class websocket_connection {
   /// Whether write() would queue a message now (see framed_connection::has_room).
   bool has_room() const noexcept { return state_->inner.has_room(); }
 
+  /// Waits until has_room() (see framed_connection::wait_for_room).
+  asio::awaitable<std::error_code> wait_for_room() { return state_->inner.wait_for_room(); }
+
   /// Waits until every queued byte has been handed to the stream.
   asio::awaitable<std::error_code> flush() { return state_->inner.flush(); }
 

@@ -290,6 +290,37 @@ class connection_core : public ref_counted, private deadline_entry {
     return wait_until([this] { return has_room(); });
   }
 
+  /// wait_for_room() for a caller that is not a coroutine: calls `resume()` once has_room(), or
+  /// once the connection has failed or closed, or after cancel_waits(); never from inside this
+  /// call. The caller checks again what it waited for.
+  template <typename Resume>
+  void when_room(Resume resume) {
+    if (has_room() || failure_ || closed_) {
+      asio::post(stream_.get_executor(), std::move(resume));
+      return;
+    }
+    if (!room_) room_ = std::make_unique<wake_signal>(stream_.get_executor());
+    ++waiting_;
+    room_->async_wait([self = ref_ptr<connection_core>{this},
+                       resume = std::move(resume)](std::error_code /*woken*/) mutable {
+      --self->waiting_;
+      resume();
+    });
+  }
+
+  /// Ends a receive() in progress with operation_aborted (try_read() reports it once) and wakes
+  /// the callers of when_room(): what a server's stop does to a handler that is not a
+  /// coroutine, whose waits are bound to no cancellation slot.
+  void cancel_waits() {
+    if (reading_) {
+      read_cancel_.emit(asio::cancellation_type::terminal);
+      if constexpr (is_descriptor_stream_v<Stream>) {
+        if (waiting_readable_) cancel_readable_wait(stream_, deadlines_->reactor());
+      }
+    }
+    wake_waiters();
+  }
+
   /// Waits until everything queued has been handed to the stream (or the connection fails).
   asio::awaitable<std::error_code> wait_until_sent() {
     return wait_until([this] { return queued_bytes() == 0; });
