@@ -320,3 +320,59 @@ TEST_CASE("a callback that stops the server ends its own reactive session at onc
     CHECK((*ended)[0] == asio::error::operation_aborted);
   });
 }
+
+namespace {
+
+// "exit" ends the connection from on_message (returning false) after a goodbye.
+template <bool Coroutine>
+asio::awaitable<void> check_on_message_ends_connection(asio::io_context& io) {
+  coronet::server_options options;
+  options.host = "127.0.0.1";
+  auto ended = std::make_shared<std::vector<std::error_code>>();
+  auto handler = coronet::callbacks()
+                     .on_message([](auto& conn, std::string_view line) {
+                       if (line == "exit") {
+                         conn.try_write("bye");
+                         return false;
+                       }
+                       conn.try_write(line);
+                       return true;
+                     })
+                     .on_disconnect([ended](auto&, std::error_code why) { ended->push_back(why); });
+  STATIC_REQUIRE(coronet::detail::runs_without_coroutine<decltype(handler), tcp_connection>);
+  tcp_server server{io, options};
+  if constexpr (Coroutine) {
+    server.serve<line_codec>(as_coroutine<decltype(handler)>{std::move(handler)});
+  } else {
+    server.serve<line_codec>(std::move(handler));
+  }
+  auto conn = co_await coronet::connect("127.0.0.1", server.local_endpoint().port(),
+                                        coronet_test::quick_connect());
+  const std::string echo = co_await coronet_test::ask(conn, "hi");
+  CHECK(echo == "hi");
+  // "exit" and a line behind it in the same write: the line is never answered.
+  co_await conn.write("exit");
+  co_await conn.write("unanswered");
+  const std::string goodbye = co_await coronet_test::next_line(conn);
+  CHECK(goodbye == "bye");
+  auto after = co_await conn.read();
+  CHECK(after.error() == asio::error::eof);  // Closed gracefully, after the goodbye.
+  for (int i = 0; i < 100 && server.connection_count() > 0; ++i)
+    co_await sleep_for(10ms);
+  CHECK(server.connection_count() == 0);
+  REQUIRE(ended->size() == 1);
+  CHECK_FALSE((*ended)[0]);  // Ended by the handler, not by an error.
+  server.stop();
+}
+
+}  // namespace
+
+TEST_CASE("an on_message that returns false ends its connection after what it queued",
+          "[server][reactive]") {
+  SECTION("run without a coroutine") {
+    run_async(check_on_message_ends_connection<false>);
+  }
+  SECTION("run as a coroutine") {
+    run_async(check_on_message_ends_connection<true>);
+  }
+}

@@ -35,7 +35,9 @@ struct is_awaitable<asio::awaitable<T, Executor>> : std::true_type {};
 ///       .on_message([](auto& conn, std::string_view line) { conn.try_write(line); })
 ///       .on_disconnect([](auto& conn, std::error_code why) { ... }));
 ///
-/// on_message may return void, or asio::awaitable<void> to co_await inside (conn.write()).
+/// on_message may return void; bool, false ending the connection as a coroutine handler's
+/// return does (what is queued is sent first; on_disconnect gets an empty error code); or
+/// asio::awaitable<void> to co_await inside (conn.write()).
 /// on_error(conn, error, reason) sees recoverable codec errors (an over-long or non-UTF-8 line);
 /// reading goes on after it. Setting on_error makes the connection report those errors to it
 /// instead of answering them (connection_options::decode_errors). on_disconnect(conn, why) runs
@@ -173,7 +175,8 @@ class callback_handler {
   /// on_error) without waiting. Returns what to wait for next: asio::error::would_block for
   /// more input, errc::send_queue_full for room in the send queue (with
   /// send_queue_policy::wait, reading pauses while the queue is full, so a message on_message
-  /// answers with try_write() always finds room); or else why the connection ends.
+  /// answers with try_write() always finds room); or else why the connection ends (empty when
+  /// on_message returned false).
   template <typename Connection>
   std::error_code take_arrived(Connection& connection) const {
     static_assert(!detail::is_awaitable<message_result<Connection>>::value,
@@ -189,7 +192,11 @@ class callback_handler {
         }
         auto message = connection.try_read();
         if (message) {
-          on_message_(connection, *message);
+          if constexpr (std::is_same_v<message_result<Connection>, bool>) {
+            if (!on_message_(connection, *message)) return {};  // The handler is done.
+          } else {
+            on_message_(connection, *message);
+          }
         } else if (message.recoverable()) {
           on_error_(connection, message.error(), message.reason());
         } else {
@@ -203,8 +210,8 @@ class callback_handler {
     }
   }
 
-  /// The connection ends, `why` being the read error (asio::error::eof for a clean close) or
-  /// operation_aborted when the server stops: on_disconnect.
+  /// The connection ends, `why` being the read error (asio::error::eof for a clean close),
+  /// operation_aborted when the server stops, or empty when on_message ended it: on_disconnect.
   template <typename Connection>
   void finish(Connection& connection, std::error_code why) const {
     on_disconnect_(connection, why);
