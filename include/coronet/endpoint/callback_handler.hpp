@@ -46,9 +46,9 @@ struct is_awaitable<asio::awaitable<T, Executor>> : std::true_type {};
 ///
 /// With send_queue_policy::wait (the default) reading pauses while the send queue is full, so
 /// an on_message that answers a message with one try_write() never finds the queue full. A
-/// server runs a handler whose on_message returns void without a coroutine per connection when
-/// the connection is a socket's: an idle connection then holds its pending wait and nothing
-/// more (docs/handlers.md, "Handlers without a coroutine").
+/// server runs a handler whose on_message never waits (returns void or bool) without a
+/// coroutine per connection when the connection is a socket's: an idle connection then holds
+/// its pending wait and nothing more (docs/handlers.md, "Handlers without a coroutine").
 template <typename OnConnect, typename OnMessage, typename OnError, typename OnDisconnect>
 class callback_handler {
   template <typename Connection>
@@ -94,7 +94,7 @@ class callback_handler {
   }
 
   /// The coroutine handler: what a server calls for each connection. A server runs a handler
-  /// whose on_message returns void without this coroutine where the connection allows it (see
+  /// whose on_message never waits without this coroutine where the connection allows it (see
   /// runs_without_coroutine): the same steps, from the connection's completions.
   template <typename Connection>
   asio::awaitable<void> operator()(Connection& connection) const {
@@ -149,7 +149,7 @@ class callback_handler {
   // ---- the steps, for a server that runs them without a coroutine ---------------------------
 
   /// Whether a server may run this handler on `Connection` without a coroutine per connection:
-  /// on_message returns void (it never waits), and the connection can wait for input and for
+  /// on_message never waits (returns void or bool), and the connection can wait for input and for
   /// room with plain completions (framed_connection over a socket).
   template <typename Connection>
   static constexpr bool runs_without_coroutine =

@@ -91,7 +91,7 @@ std::string server_full_reason(std::size_t max_connections);
 
 // A handler that says it can run on Connection without a coroutine per connection, and how:
 // start(connection), take_arrived(connection) -> what to wait for or why it ends,
-// finish(connection, why) (coronet::callbacks() with an on_message that returns void).
+// finish(connection, why) (coronet::callbacks() with an on_message that never waits).
 template <typename Handler, typename Connection>
 concept runs_without_coroutine = requires {
   requires Handler::template runs_without_coroutine<Connection>;
@@ -470,7 +470,7 @@ class basic_server {
   }
 
   // A handler whose steps run without a coroutine (coronet::callbacks() whose on_message
-  // returns void, on a socket's connection: detail::runs_without_coroutine) is run from the
+  // never waits, on a socket's connection: detail::runs_without_coroutine) is run from the
   // connection's completions, one step at a time: take what has arrived, then wait for more
   // input or for room. While it waits, the wait holds this step, the step the session, and
   // nothing else does: no handler frame, no entry frame, no cancellation state (stop() cancels
