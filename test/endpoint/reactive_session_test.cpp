@@ -1,7 +1,8 @@
 // A callback handler whose on_message never waits (returns void or bool), over a socket: the server
 // runs it without a coroutine per connection (basic_server's reactive_step). What a user relies on:
-// it behaves as the coroutine form does (echo, decode errors, stop, exceptions, timeouts,
-// teardown), and reading pauses while the send queue is full, so no answer is lost.
+// it behaves as the coroutine form does (echo, stop, exceptions, timeouts, teardown, ending the
+// connection; decode errors: the callback case in server_test.cpp), and reading pauses while the
+// send queue is full, so no answer is lost.
 #include <asio/co_spawn.hpp>
 #include <asio/detached.hpp>
 #include <asio/experimental/as_tuple.hpp>
