@@ -326,3 +326,70 @@ TEST_CASE("receive_more over a stream that is not a socket (the in-memory stream
     CHECK((*received)[3].rfind("error: ", 0) == 0);
   });
 }
+
+// The in-memory stream is read through its async_read_some, as TLS is: the same guarantees.
+TEST_CASE("receive_more over the in-memory stream: timeout, cancellation, teardown") {
+  using memory_line_connection =
+      coronet::framed_connection<line_codec, coronet::testing::memory_stream>;
+  SECTION("the idle timeout ends the wait, and try_read reports it once") {
+    run_async([](asio::io_context& io) -> asio::awaitable<void> {
+      auto [local, peer] = coronet::testing::make_memory_stream_pair(io.get_executor());
+      coronet::connection_options options;
+      options.idle_timeout = 100ms;
+      memory_line_connection conn{std::move(local), line_codec{}, options};
+      const auto start = std::chrono::steady_clock::now();
+      REQUIRE(conn.try_read().error() == asio::error::would_block);
+      co_await conn.receive_more();
+      const auto waited = std::chrono::steady_clock::now() - start;
+      CHECK(waited >= 100ms);
+      CHECK(waited < 2s);
+      CHECK(conn.try_read().error() == errc::timed_out);
+      CHECK(conn.close_reason() == coronet::close_reason::idle_timeout);
+      CHECK(conn.try_read().error() == asio::error::would_block);
+      CHECK(conn.is_open());
+    });
+  }
+  SECTION("the wait is cancelled with its coroutine, and reading goes on afterwards") {
+    run_async([](asio::io_context& io) -> asio::awaitable<void> {
+      auto [local, peer] = coronet::testing::make_memory_stream_pair(io.get_executor());
+      memory_line_connection conn{std::move(local)};
+      REQUIRE(conn.try_read().error() == asio::error::would_block);
+      const auto start = std::chrono::steady_clock::now();
+      co_await (more_of(conn) || sleep_for(30ms));
+      CHECK(std::chrono::steady_clock::now() - start < 2s);
+      CHECK(conn.try_read().error() == asio::error::operation_aborted);
+      CHECK(conn.is_open());
+      co_await coronet_test::send_raw(peer, "after\n");
+      peer.close();
+      const auto received = co_await receive_all(conn);
+      REQUIRE(received.size() == 2);
+      CHECK(received[0] == "after");
+      CHECK(received[1].rfind("error: ", 0) == 0);
+    });
+  }
+  SECTION("a coroutine waiting is destroyed with its io_context") {
+    bool destroyed = false;
+    struct on_destroy {
+      bool* flag;
+      ~on_destroy() { *flag = true; }
+    };
+    {
+      asio::io_context io;
+      std::optional<coronet::testing::memory_stream> peer_kept;
+      asio::co_spawn(
+          io,
+          [&]() -> asio::awaitable<void> {
+            const on_destroy guard{&destroyed};
+            auto [local, peer] = coronet::testing::make_memory_stream_pair(io.get_executor());
+            peer_kept.emplace(std::move(peer));
+            memory_line_connection conn{std::move(local)};
+            co_await conn.receive_more();
+          },
+          asio::detached);
+      io.run_for(100ms);
+      REQUIRE(peer_kept);
+      CHECK(!destroyed);
+    }
+    CHECK(destroyed);
+  }
+}

@@ -595,3 +595,153 @@ TEST_CASE("a line handler runs over WebSocket over TLS (wss) through the TLS tra
     CHECK(ws.peer_close_code() == coronet::websocket_close::normal);
   });
 }
+
+// ---- callbacks without a coroutine over TLS (basic_server's reactive_step) -------------------
+
+namespace {
+
+auto echo_callbacks() {
+  return coronet::callbacks().on_message(
+      [](auto& conn, std::string_view line) { conn.try_write(line); });
+}
+
+}  // namespace
+
+TEST_CASE("callbacks over TLS run without a coroutine: echo, then idle timeout") {
+  using tls_connection = tls_server::connection_type<line_codec>;
+  STATIC_REQUIRE(
+      coronet::detail::runs_without_coroutine<decltype(echo_callbacks()), tls_connection>);
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    auto ended = std::make_shared<std::vector<std::error_code>>();
+    coronet::server_options options;
+    options.connection.idle_timeout = 200ms;
+    tls_server server{io, options, tls_transport{server_tls()}};
+    server.serve<line_codec>(echo_callbacks().on_disconnect(
+        [ended](auto&, std::error_code why) { ended->push_back(why); }));
+    auto conn = co_await coronet::connect_tls("127.0.0.1", server.local_endpoint().port(),
+                                              client_tls(), quick_connect());
+    // A burst in one write, answered in order.
+    co_await conn.write(std::string_view{"one"});
+    co_await conn.write(std::string_view{"two"});
+    const std::string first = co_await next_line(conn);
+    const std::string second = co_await next_line(conn);
+    CHECK(first == "one");
+    CHECK(second == "two");
+    const std::string third = co_await ask(conn, "three");
+    CHECK(third == "three");
+    for (int i = 0; i < 200 && ended->empty(); ++i)
+      co_await sleep_for(10ms);
+    REQUIRE(ended->size() == 1);
+    CHECK((*ended)[0] == coronet::errc::timed_out);
+    const std::string end = co_await next_line(conn);
+    CHECK(end == eof_text());
+    CHECK_FALSE(conn.stream().truncated());  // The server closed with close_notify.
+  });
+}
+
+TEST_CASE("callbacks over TLS pause reading while the send queue is full and lose no answer") {
+  run_async(
+      [](asio::io_context& io) -> asio::awaitable<void> {
+        auto observer = std::make_shared<counting_observer>();
+        coronet::server_options options;
+        options.connection.send_queue_limit = 4 * 1024;  // queue_policy: wait (the default)
+        options.socket.send_buffer_size = 64 * 1024;
+        options.observer = observer;
+        int handled = 0;
+        tls_server server{io, options, tls_transport{server_tls()}};
+        server.serve<line_codec>(
+            coronet::callbacks().on_message([&handled](auto& conn, std::string_view line) {
+              ++handled;
+              conn.try_write(line);
+            }));
+        coronet::connect_options client_options = quick_connect();
+        client_options.connection.send_queue_limit = 4 * 1024 * 1024;
+        client_options.socket.receive_buffer_size = 64 * 1024;
+        auto conn = co_await coronet::connect_tls("127.0.0.1", server.local_endpoint().port(),
+                                                  client_tls(), client_options);
+        // 20,000 lines of 99 bytes (2 MB), queued at once; the client reads nothing for 300 ms.
+        constexpr int lines = 20'000;
+        const std::string payload(99, 'x');
+        int queued = 0;
+        for (int i = 0; i < lines; ++i) {
+          const std::string number = std::to_string(i);
+          const std::string line = number + ' ' + payload.substr(number.size() + 1);
+          if (!conn.try_write(std::string_view{line})) ++queued;
+        }
+        REQUIRE(queued == lines);
+        co_await sleep_for(300ms);
+        CHECK(handled < lines);  // The server stopped reading while its queue was full.
+        int received = 0;
+        for (; received < lines; ++received) {
+          const std::string line = co_await next_line(conn);
+          if (line.rfind(std::to_string(received) + ' ', 0) != 0 || line.size() != 99) break;
+        }
+        CHECK(received == lines);  // Every answer, in order.
+        CHECK(observer->queue_drops == 0);
+        server.stop();
+      },
+      30s);
+}
+
+TEST_CASE("stop() ends idle TLS sessions run without a coroutine at once") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    auto ended = std::make_shared<std::vector<std::error_code>>();
+    coronet::server_options options;
+    options.drain_timeout = 5s;
+    tls_server server{io, options, tls_transport{server_tls()}};
+    server.serve<line_codec>(echo_callbacks().on_disconnect(
+        [ended](auto&, std::error_code why) { ended->push_back(why); }));
+    auto first = co_await coronet::connect_tls("127.0.0.1", server.local_endpoint().port(),
+                                               client_tls(), quick_connect());
+    auto second = co_await coronet::connect_tls("127.0.0.1", server.local_endpoint().port(),
+                                                client_tls(), quick_connect());
+    const std::string echo = co_await ask(first, "hello");
+    CHECK(echo == "hello");
+    const std::string echo2 = co_await ask(second, "hello");
+    CHECK(echo2 == "hello");
+    REQUIRE(server.connection_count() == 2);
+    const auto stop_began = std::chrono::steady_clock::now();
+    server.stop();
+    for (int i = 0; i < 100 && server.connection_count() > 0; ++i)
+      co_await sleep_for(10ms);
+    CHECK(server.connection_count() == 0);
+    CHECK(std::chrono::steady_clock::now() - stop_began < 1s);  // Not at the drain deadline.
+    CHECK(*ended == std::vector<std::error_code>(2, asio::error::operation_aborted));
+    const std::string end = co_await next_line(first);
+    CHECK(end == eof_text());
+  });
+}
+
+TEST_CASE("TLS sessions run without a coroutine are freed with their io_context") {
+  auto witness = std::make_shared<int>(0);
+  {
+    asio::io_context io;
+    auto server =
+        std::make_unique<tls_server>(io, coronet::server_options{}, tls_transport{server_tls()});
+    server->serve<line_codec>(
+        coronet::callbacks().on_message([witness](auto& conn, std::string_view line) {
+          ++*witness;
+          conn.try_write(line);
+        }));
+    const std::uint16_t port = server->local_endpoint().port();
+    std::vector<std::string> answers;
+    for (int i = 0; i < 3; ++i) {
+      asio::co_spawn(
+          io,
+          [port, &answers]() -> asio::awaitable<void> {
+            auto conn =
+                co_await coronet::connect_tls("127.0.0.1", port, client_tls(), quick_connect());
+            answers.push_back(co_await ask(conn, "hello"));
+            co_await sleep_for(10s);  // Still connected when the io_context goes.
+          },
+          asio::detached);
+    }
+    for (int i = 0; i < 300 && answers.size() < 3; ++i)
+      io.run_for(10ms);
+    CHECK(answers == std::vector<std::string>(3, "hello"));
+    CHECK(*witness == 3);
+    CHECK(witness.use_count() > 1);  // Held by the server's sessions.
+    server.reset();                  // The server goes first, its sessions still waiting...
+  }                                  // ...then the io_context, with their waits.
+  CHECK(witness.use_count() == 1);
+}

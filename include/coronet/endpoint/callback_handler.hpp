@@ -47,8 +47,8 @@ struct is_awaitable<asio::awaitable<T, Executor>> : std::true_type {};
 /// With send_queue_policy::wait (the default) reading pauses while the send queue is full, so
 /// an on_message that answers a message with one try_write() never finds the queue full. A
 /// server runs a handler whose on_message never waits (returns void or bool) without a
-/// coroutine per connection when the connection is a socket's: an idle connection then holds
-/// its pending wait and nothing more (docs/handlers.md, "Handlers without a coroutine").
+/// coroutine per connection (over TCP, Unix sockets and TLS): an idle connection then holds its
+/// pending wait and nothing more (docs/handlers.md, "Handlers without a coroutine").
 template <typename OnConnect, typename OnMessage, typename OnError, typename OnDisconnect>
 class callback_handler {
   template <typename Connection>
@@ -150,7 +150,7 @@ class callback_handler {
 
   /// Whether a server may run this handler on `Connection` without a coroutine per connection:
   /// on_message never waits (returns void or bool), and the connection can wait for input and for
-  /// room with plain completions (framed_connection over a socket).
+  /// room with plain completions (framed_connection over any stream).
   template <typename Connection>
   static constexpr bool runs_without_coroutine =
       !detail::is_awaitable<message_result<Connection>>::value &&

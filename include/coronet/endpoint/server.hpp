@@ -470,7 +470,7 @@ class basic_server {
   }
 
   // A handler whose steps run without a coroutine (coronet::callbacks() whose on_message
-  // never waits, on a socket's connection: detail::runs_without_coroutine) is run from the
+  // never waits, on a framed connection: detail::runs_without_coroutine) is run from the
   // connection's completions, one step at a time: take what has arrived, then wait for more
   // input or for room. While it waits, the wait holds this step, the step the session, and
   // nothing else does: no handler frame, no entry frame, no cancellation state (stop() cancels

@@ -173,9 +173,9 @@ class framed_connection {
 
   /// Waits until more bytes have been received (or the stream ends, fails or times out, as for
   /// a read()), and returns nothing: take the messages with try_read(), which also reports how
-  /// the wait ended. The wait for a handler that needs nothing else: over a socket it holds no
-  /// coroutine frame, where a suspended read() holds one (about 200 bytes on every idle
-  /// connection).
+  /// the wait ended. The wait for a handler that needs nothing else: it holds no coroutine
+  /// frame, where a suspended read() holds one (about 200 bytes on every idle connection; over
+  /// TLS, two).
   ///
   ///     while (true) {
   ///       auto message = conn.try_read();
@@ -191,14 +191,9 @@ class framed_connection {
     state& core = *core_;
     core.drop_last_message();
     core.begin_read_call();
-    if constexpr (is_descriptor_stream_v<Stream>) {
-      // Only this pointer waits in the caller's frame, in the awaited object.
-      return detail::suspend_then([connection = &core](auto coroutine) {
-        state::receive(connection, std::move(coroutine));
-      });
-    } else {
-      return state::receive_in_coroutine(core_);
-    }
+    // Only this pointer waits in the caller's frame, in the awaited object.
+    return detail::suspend_then(
+        [connection = &core](auto coroutine) { state::receive(connection, std::move(coroutine)); });
   }
 
   /// Encodes `message` into the send queue; the connection's writer sends it. Returns once the
@@ -235,10 +230,9 @@ class framed_connection {
   ///   void resume();                              // called once
   ///   executor_type get_executor() const;         // this connection's executor
   ///   asio::cancellation_slot get_cancellation_slot() const;  // may be unconnected
-  /// The pending wait holds it and nothing else. Over a socket only (other streams are read
-  /// through Asio's coroutines: use receive_more()).
+  /// The pending wait holds it and nothing else.
   template <typename Continuation>
-  void receive_then(Continuation continuation) requires is_descriptor_stream_v<Stream> {
+  void receive_then(Continuation continuation) {
     state& core = *core_;
     core.drop_last_message();
     core.begin_read_call();

@@ -192,35 +192,33 @@ class connection_core : public ref_counted, private deadline_entry {
     return done;
   }
 
-  /// receive_more()'s read from a descriptor stream, started once the awaiting coroutine is
-  /// suspended (`coroutine`, a suspended_coroutine): one read, after waiting for readability if
-  /// the socket is empty, then the coroutine is resumed; how the read ended is kept for
-  /// try_read() (end_receive). The steps run as the wait's completions, not in a coroutine, so
-  /// that an idle connection holds the wait and nothing else: a read() frame was 201 bytes.
-  template <typename Coroutine>
-  static void receive(connection_core* core, Coroutine coroutine) {
+  /// receive_more()'s read, started once the awaiting coroutine is suspended (`continuation`: a
+  /// suspended_coroutine, or any object with resume(), get_executor() and
+  /// get_cancellation_slot()): one read, after waiting for input if there is none, then
+  /// continuation.resume(); how the read ended is kept for try_read() (end_receive). The steps
+  /// run as the wait's completions, not in a coroutine, so that an idle connection holds the
+  /// wait and nothing else: a read() frame was 201 bytes on a socket, and a TLS read through
+  /// Asio's coroutines held two frames.
+  template <typename Continuation>
+  static void receive(connection_core* core, Continuation continuation) {
     if (core->reading_) {  // A read() is in progress: try_read() says so.
-      resume_later(std::move(coroutine));
+      resume_later(std::move(continuation));
       return;
     }
     std::error_code error = core->begin_read();
-    // try_read() found the socket empty just now: the wait needs no other read first.
-    if (!error && (core->waiting_readable_ || !core->read_now_or_suspend(error))) {
-      core->suspend_read(
-          receive_continuation<Coroutine>{ref_ptr<connection_core>{core}, std::move(coroutine)});
+    if constexpr (is_descriptor_stream_v<Stream>) {
+      // try_read() found the socket empty just now: the wait needs no other read first.
+      if (!error && (core->waiting_readable_ || !core->read_now_or_suspend(error))) {
+        core->suspend_read(receive_continuation<Continuation>{ref_ptr<connection_core>{core},
+                                                              std::move(continuation)});
+        return;
+      }
+    } else if (!error) {
+      asio_receive<Continuation>::start(core, std::move(continuation));
       return;
     }
     core->end_receive(error);
-    resume_later(std::move(coroutine));
-  }
-
-  /// receive_more()'s read from any other stream (TLS, the in-memory one): a coroutine, since
-  /// those are read through Asio's async_read_some, but the same one read as read() makes.
-  static asio::awaitable<void> receive_in_coroutine(ref_ptr<connection_core> self) {
-    if (self->reading_) co_return;  // A read() is in progress: try_read() says so.
-    std::error_code error = self->begin_read();
-    if (!error) error = co_await self->read_through_asio();
-    self->end_receive(error);
+    resume_later(std::move(continuation));
   }
 
   /// receive_more() ended with `error` (empty: it brought bytes). The end of the stream and the
@@ -535,7 +533,8 @@ class connection_core : public ref_counted, private deadline_entry {
     asio::post(executor, [coroutine = std::move(coroutine)]() mutable { coroutine.resume(); });
   }
 
-  // The completion of receive()'s wait: the read loop's next step, then the coroutine goes on.
+  // The completion of receive()'s wait on a descriptor stream: the read loop's next step, then
+  // the coroutine goes on.
   // It keeps the connection alive while it waits (its owner may drop it meanwhile); with the
   // suspended coroutine, 16 bytes in the wait operation, which every idle connection holds.
   template <typename Coroutine>
@@ -567,6 +566,68 @@ class connection_core : public ref_counted, private deadline_entry {
    private:
     ref_ptr<connection_core> core_;
     Coroutine coroutine_;
+  };
+
+  // receive()'s read from a stream that is not a descriptor stream (TLS, the in-memory one),
+  // through its async_read_some, as read_through_asio does, with these completions in place of
+  // a coroutine: a readiness_stream waits for input holding no read buffer first. The waits are
+  // bound to read_cancel_ (the timeouts, cancel_waits()); the continuation's own cancellation
+  // slot, when it has one (a coroutine's), is forwarded to it.
+  template <typename Continuation>
+  class asio_receive {
+   public:
+    using executor_type = typename Continuation::executor_type;
+
+    static void start(connection_core* core, Continuation continuation) {
+      forward_cancellation(continuation.get_cancellation_slot(), core->read_cancel_);
+      asio_receive step{ref_ptr<connection_core>{core}, std::move(continuation)};
+      if constexpr (readiness_stream<Stream>) {
+        if (!core->stream_.poll_input()) {
+          core->waiting_readable_ = true;
+          core->on_quiet();
+          core->stream_.async_wait_readable(
+              asio::bind_cancellation_slot(core->read_cancel_.slot(), std::move(step)));
+          return;
+        }
+      }
+      step.read_some();
+    }
+
+    executor_type get_executor() const noexcept { return continuation_.get_executor(); }
+
+    // The wait for input ended.
+    void operator()(std::error_code error) {
+      core_->waiting_readable_ = false;
+      if (error) {
+        finish(core_->end_read(error, 0));
+        return;
+      }
+      read_some();
+    }
+
+    // The read ended.
+    void operator()(std::error_code error, std::size_t count) {
+      finish(core_->end_read(error, count));
+    }
+
+   private:
+    asio_receive(ref_ptr<connection_core> core, Continuation continuation)
+        : core_{std::move(core)}, continuation_{std::move(continuation)} {}
+
+    void read_some() {
+      connection_core& core = *core_;
+      core.stream_.async_read_some(
+          core.read_space(),
+          asio::bind_cancellation_slot(core.read_cancel_.slot(), std::move(*this)));
+    }
+
+    void finish(std::error_code error) {
+      core_->end_receive(error);
+      continuation_.resume();  // core_ keeps the connection until this handler is gone.
+    }
+
+    ref_ptr<connection_core> core_;
+    Continuation continuation_;
   };
 
   // One step of a read from a descriptor stream. Returns true when the read is over (the bytes
