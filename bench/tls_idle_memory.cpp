@@ -8,6 +8,10 @@
 // with client certificates (mutual TLS), and a plain TCP server for comparison.
 //
 //   tls_idle_memory CERT_DIR [--connections N] [--sites K] [--only SCENARIO] [--ciphers LIST]
+//                   [--handler callbacks|coroutine|read-loop]
+//
+// The server echoes with echo_server's handler (callbacks: samples/echo/echo_handler.hpp), or
+// with the same echo as a coroutine, or with a read()/write() loop (--handler).
 //
 // CERT_DIR is what scripts/make-dev-cert makes. Figures are requested bytes and, beside them,
 // what glibc's malloc takes for them (chunk: request + 8 rounded up to 16, at least 32); RSS adds
@@ -47,6 +51,8 @@
 #include <asio/write.hpp>
 #include <coronet/coronet.hpp>
 #include <coronet/tls/tls_transport.hpp>
+
+#include "echo_handler.hpp"
 
 // ---- counting allocators ----------------------------------------------------------------------
 
@@ -342,7 +348,12 @@ void print_difference(const char* title, const difference& d, double n, std::siz
 
 // ---- the scenario: a server thread, N idle clients --------------------------------------------
 
-struct echo {
+// The server's echo: echo_server's (callbacks, run without a coroutine), the same as a coroutine
+// handler (--handler coroutine), or a read()/write() loop (--handler read-loop).
+enum class handler_form { callbacks, coroutine, read_loop };
+handler_form chosen_handler = handler_form::callbacks;
+
+struct read_loop_echo {
   template <typename Connection>
   asio::awaitable<void> operator()(Connection& conn) const {
     while (auto line = co_await conn.read()) {
@@ -350,6 +361,21 @@ struct echo {
     }
   }
 };
+
+template <typename Server>
+void serve_echo(Server& server) {
+  switch (chosen_handler) {
+    case handler_form::callbacks:
+      server.template serve<coronet::line_codec>(samples::echo_callbacks());
+      break;
+    case handler_form::coroutine:
+      server.template serve<coronet::line_codec>(samples::echo_handler{});
+      break;
+    case handler_form::read_loop:
+      server.template serve<coronet::line_codec>(read_loop_echo{});
+      break;
+  }
+}
 
 struct scenario {
   const char* name;
@@ -411,7 +437,7 @@ struct server_thread {
   template <typename... Args>
   explicit server_thread(Args&&... args) {
     server = std::make_unique<Server>(io, std::forward<Args>(args)...);
-    server->template serve<coronet::line_codec>(echo{});
+    serve_echo(*server);
     thread = std::thread{[this] {
       current_owner = owner_server;
       io.run();
@@ -537,7 +563,7 @@ int main(int argc, char** argv) {
   if (argc < 2 || std::string{argv[1]}.starts_with("-")) {
     std::fprintf(stderr,
                  "usage: tls_idle_memory CERT_DIR [--connections N] [--sites K] [--only SCENARIO] "
-                 "[--ciphers LIST]\n");
+                 "[--ciphers LIST] [--handler callbacks|coroutine|read-loop]\n");
     return 2;
   }
   const std::string certs = argv[1];
@@ -555,6 +581,18 @@ int main(int argc, char** argv) {
       only = argv[i + 1];
     } else if (flag == "--ciphers") {
       ciphersuites = argv[i + 1];
+    } else if (flag == "--handler") {
+      const std::string form = argv[i + 1];
+      if (form == "callbacks") {
+        chosen_handler = handler_form::callbacks;
+      } else if (form == "coroutine") {
+        chosen_handler = handler_form::coroutine;
+      } else if (form == "read-loop") {
+        chosen_handler = handler_form::read_loop;
+      } else {
+        std::fprintf(stderr, "tls_idle_memory: --handler is callbacks, coroutine or read-loop\n");
+        return 2;
+      }
     } else {
       std::fprintf(stderr, "tls_idle_memory: unknown option %s\n", flag.c_str());
       return 2;

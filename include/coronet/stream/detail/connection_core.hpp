@@ -312,9 +312,7 @@ class connection_core : public ref_counted, private deadline_entry {
   void cancel_waits() {
     if (reading_) {
       read_cancel_.emit(asio::cancellation_type::terminal);
-      if constexpr (is_descriptor_stream_v<Stream>) {
-        if (waiting_readable_) cancel_readable_wait(stream_, deadlines_->reactor());
-      }
+      if (waiting_readable_) cancel_input_wait();
     }
     wake_waiters();
   }
@@ -570,23 +568,24 @@ class connection_core : public ref_counted, private deadline_entry {
 
   // receive()'s read from a stream that is not a descriptor stream (TLS, the in-memory one),
   // through its async_read_some, as read_through_asio does, with these completions in place of
-  // a coroutine: a readiness_stream waits for input holding no read buffer first. The waits are
-  // bound to read_cancel_ (the timeouts, cancel_waits()); the continuation's own cancellation
-  // slot, when it has one (a coroutine's), is forwarded to it.
+  // a coroutine: a readiness_stream waits for input holding no read buffer first
+  // (wait_for_input). The read is bound to read_cancel_ (the timeouts, cancel_waits()), to
+  // which the continuation's own cancellation slot, when it has one (a coroutine's), is
+  // forwarded.
   template <typename Continuation>
   class asio_receive {
    public:
     using executor_type = typename Continuation::executor_type;
+    // The continuation's, for the wait for input (see wait_for_input).
+    using cancellation_slot_type = asio::cancellation_slot;
 
     static void start(connection_core* core, Continuation continuation) {
-      forward_cancellation(continuation.get_cancellation_slot(), core->read_cancel_);
       asio_receive step{ref_ptr<connection_core>{core}, std::move(continuation)};
       if constexpr (readiness_stream<Stream>) {
         if (!core->stream_.poll_input()) {
           core->waiting_readable_ = true;
           core->on_quiet();
-          core->stream_.async_wait_readable(
-              asio::bind_cancellation_slot(core->read_cancel_.slot(), std::move(step)));
+          core->wait_for_input(std::move(step));
           return;
         }
       }
@@ -594,13 +593,26 @@ class connection_core : public ref_counted, private deadline_entry {
     }
 
     executor_type get_executor() const noexcept { return continuation_.get_executor(); }
+    cancellation_slot_type get_cancellation_slot() const noexcept {
+      return continuation_.get_cancellation_slot();
+    }
 
     // The wait for input ended.
     void operator()(std::error_code error) {
-      core_->waiting_readable_ = false;
+      connection_core& core = *core_;
+      core.waiting_readable_ = false;
       if (error) {
-        finish(core_->end_read(error, 0));
+        finish(core.end_read(error, 0));
         return;
+      }
+      // A wait in the reactor may end once at its start without input (it is speculative, as
+      // a descriptor stream's is): then it waits again, rather than in a read holding a buffer.
+      if constexpr (readiness_stream<Stream>) {
+        if (!core.stream_.poll_input()) {
+          core.waiting_readable_ = true;
+          core.wait_for_input(std::move(*this));
+          return;
+        }
       }
       read_some();
     }
@@ -616,6 +628,7 @@ class connection_core : public ref_counted, private deadline_entry {
 
     void read_some() {
       connection_core& core = *core_;
+      forward_cancellation(continuation_.get_cancellation_slot(), core.read_cancel_);
       core.stream_.async_read_some(
           core.read_space(),
           asio::bind_cancellation_slot(core.read_cancel_.slot(), std::move(*this)));
@@ -629,6 +642,33 @@ class connection_core : public ref_counted, private deadline_entry {
     ref_ptr<connection_core> core_;
     Continuation continuation_;
   };
+
+  // A readiness_stream's wait for input, holding no read buffer; `handler(error)` is cancelled
+  // through its own cancellation slot or by the read timeout (read_cancel_ and
+  // cancel_input_wait()). A stream over a socket (tls_stream::socket()) waits on that socket as
+  // a descriptor stream does (inline_wait.hpp: 88 bytes in the reactor, where Asio's async_wait
+  // takes 201, on every idle connection); poll_input() has just found the socket empty, as
+  // that wait requires.
+  template <typename Handler>
+  void wait_for_input(Handler handler) {
+    if constexpr (requires { stream_.socket(); }) {
+      async_wait_readable(stream_.socket(), std::move(handler), read_cancel_,
+                          deadlines_->reactor());
+    } else {
+      forward_cancellation(asio::get_associated_cancellation_slot(handler), read_cancel_);
+      stream_.async_wait_readable(
+          asio::bind_cancellation_slot(read_cancel_.slot(), std::move(handler)));
+    }
+  }
+
+  // Cancels a wait for input in the reactor (a socket's), which read_cancel_ does not reach.
+  void cancel_input_wait() {
+    if constexpr (is_descriptor_stream_v<Stream>) {
+      cancel_readable_wait(stream_, deadlines_->reactor());
+    } else if constexpr (requires { stream_.socket(); }) {
+      cancel_readable_wait(stream_.socket(), deadlines_->reactor());
+    }
+  }
 
   // One step of a read from a descriptor stream. Returns true when the read is over (the bytes
   // are in the input buffer, or `error` says why not), false when the reading coroutine must
@@ -855,12 +895,10 @@ class connection_core : public ref_counted, private deadline_entry {
       read_timed_out_ = true;
       ended_by_ =
           now >= read_call_deadline_ ? close_reason::read_timeout : close_reason::idle_timeout;
-      // A read is bound to read_cancel_ (a timeout must not cancel writes), except a
-      // descriptor's wait in the reactor, which is cancelled by its key.
+      // A read is bound to read_cancel_ (a timeout must not cancel writes), except a wait in
+      // the reactor (a socket's), which is cancelled by its key.
       read_cancel_.emit(asio::cancellation_type::terminal);
-      if constexpr (is_descriptor_stream_v<Stream>) {
-        if (waiting_readable_) cancel_readable_wait(stream_, deadlines_->reactor());
-      }
+      if (waiting_readable_) cancel_input_wait();
     }
     clock::time_point next = clock::time_point::max();
     if (waiting_readable_ && !read_timed_out_ && holds_large_buffers()) {
