@@ -8,10 +8,11 @@
 // with client certificates (mutual TLS), and a plain TCP server for comparison.
 //
 //   tls_idle_memory CERT_DIR [--connections N] [--sites K] [--only SCENARIO] [--ciphers LIST]
-//                   [--handler callbacks|coroutine|read-loop]
+//                   [--handler callbacks|coroutine|read-loop] [--client line|idle]
 //
 // The server echoes with echo_server's handler (callbacks: samples/echo/echo_handler.hpp), or
-// with the same echo as a coroutine, or with a read()/write() loop (--handler).
+// with the same echo as a coroutine, or with a read()/write() loop (--handler). Each client has
+// one line echoed after its handshake, or sends nothing (--client idle).
 //
 // CERT_DIR is what scripts/make-dev-cert makes. Figures are requested bytes and, beside them,
 // what glibc's malloc takes for them (chunk: request + 8 rounded up to 16, at least 32); RSS adds
@@ -352,6 +353,9 @@ void print_difference(const char* title, const difference& d, double n, std::siz
 // handler (--handler coroutine), or a read()/write() loop (--handler read-loop).
 enum class handler_form { callbacks, coroutine, read_loop };
 handler_form chosen_handler = handler_form::callbacks;
+// --client idle: after its handshake a client sends nothing (as bench/compare's TLS-W4 clients
+// do), where by default it has one line echoed first.
+bool handshake_only = false;
 
 struct read_loop_echo {
   template <typename Connection>
@@ -395,10 +399,13 @@ asio::awaitable<void> client(Stream& stream, asio::ip::tcp::endpoint server_endp
     if constexpr (std::is_same_v<Stream, tls_client_stream>) {
       co_await stream.async_handshake(asio::ssl::stream_base::client, asio::use_awaitable);
     }
-    co_await asio::async_write(stream, asio::buffer("hello\n", 6), asio::use_awaitable);
-    std::string line;
-    co_await asio::async_read_until(stream, asio::dynamic_buffer(line), '\n', asio::use_awaitable);
-    if (line != "hello\n") ++failures;
+    if (!handshake_only) {
+      co_await asio::async_write(stream, asio::buffer("hello\n", 6), asio::use_awaitable);
+      std::string line;
+      co_await asio::async_read_until(stream, asio::dynamic_buffer(line), '\n',
+                                      asio::use_awaitable);
+      if (line != "hello\n") ++failures;
+    }
   } catch (const std::exception& error) {
     std::fprintf(stderr, "client: %s\n", error.what());
     ++failures;
@@ -561,9 +568,10 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (argc < 2 || std::string{argv[1]}.starts_with("-")) {
-    std::fprintf(stderr,
-                 "usage: tls_idle_memory CERT_DIR [--connections N] [--sites K] [--only SCENARIO] "
-                 "[--ciphers LIST] [--handler callbacks|coroutine|read-loop]\n");
+    std::fprintf(
+        stderr,
+        "usage: tls_idle_memory CERT_DIR [--connections N] [--sites K] [--only SCENARIO] "
+        "[--ciphers LIST] [--handler callbacks|coroutine|read-loop] [--client line|idle]\n");
     return 2;
   }
   const std::string certs = argv[1];
@@ -581,6 +589,13 @@ int main(int argc, char** argv) {
       only = argv[i + 1];
     } else if (flag == "--ciphers") {
       ciphersuites = argv[i + 1];
+    } else if (flag == "--client") {
+      const std::string what = argv[i + 1];
+      if (what != "line" && what != "idle") {
+        std::fprintf(stderr, "tls_idle_memory: --client is line or idle\n");
+        return 2;
+      }
+      handshake_only = what == "idle";
     } else if (flag == "--handler") {
       const std::string form = argv[i + 1];
       if (form == "callbacks") {

@@ -745,3 +745,29 @@ TEST_CASE("TLS sessions run without a coroutine are freed with their io_context"
   }                                  // ...then the io_context, with their waits.
   CHECK(witness.use_count() == 1);
 }
+
+TEST_CASE("an idle TLS connection run without a coroutine holds no buffer while it waits") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    using served_connection = tls_server::connection_type<line_codec>;
+    auto served = std::make_shared<served_connection*>(nullptr);
+    tls_server server{io, {.log = nullptr}, tls_transport{server_tls()}};
+    server.serve<line_codec>(
+        echo_callbacks()
+            .on_connect([served](served_connection& conn) { *served = &conn; })
+            .on_disconnect([served](served_connection&, std::error_code) { *served = nullptr; }));
+    auto conn = co_await coronet::connect_tls("127.0.0.1", server.local_endpoint().port(),
+                                              client_tls(), quick_connect());
+    // Right after the handshake (as bench/compare's TLS-W4 clients stay)...
+    co_await sleep_for(50ms);
+    REQUIRE(*served != nullptr);
+    CHECK((*served)->buffer_capacity() == 0);
+    CHECK((*served)->stream().buffer_capacity() == 0);
+    // ...and after a message and its answer.
+    const std::string echo = co_await ask(conn, std::string(1000, 'x'));
+    CHECK(echo.size() == 1000);
+    co_await sleep_for(50ms);
+    REQUIRE(*served != nullptr);
+    CHECK((*served)->buffer_capacity() == 0);
+    CHECK((*served)->stream().buffer_capacity() == 0);
+  });
+}
