@@ -7,6 +7,7 @@
 #include <asio/write.hpp>
 #include <catch2/catch.hpp>
 #include <coronet/codec/line_codec.hpp>
+#include <coronet/endpoint/callback_handler.hpp>
 #include <coronet/endpoint/client.hpp>
 #include <coronet/endpoint/server.hpp>
 #include <coronet/endpoint/websocket_client.hpp>
@@ -279,4 +280,83 @@ TEST_CASE("200 slow websocket handshakes are reaped by the timeout while a TCP s
         REQUIRE(reply);
       },
       30s);
+}
+
+TEST_CASE("callbacks over WebSocket run without a coroutine and hold no buffer while idle") {
+  using served_connection = websocket_server::connection_type<line_codec>;
+  STATIC_REQUIRE(coronet::socket_read_stream<coronet::websocket_stream<asio::ip::tcp::socket>>);
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    auto served = std::make_shared<served_connection*>(nullptr);
+    auto ended = std::make_shared<std::vector<std::error_code>>();
+    auto echo = coronet::callbacks()
+                    .on_connect([served](served_connection& conn) { *served = &conn; })
+                    .on_message([](served_connection& conn, std::string_view line) {
+                      conn.try_write(std::string{"you said: "} + std::string{line});
+                    })
+                    .on_disconnect([served, ended](served_connection&, std::error_code why) {
+                      *served = nullptr;
+                      ended->push_back(why);
+                    });
+    STATIC_REQUIRE(coronet::detail::runs_without_coroutine<decltype(echo), served_connection>);
+    coronet::server_options options = quiet_options();
+    options.drain_timeout = 5s;
+    websocket_server web{io, options};
+    web.serve<line_codec>(std::move(echo));
+    auto ws = co_await coronet::websocket_connect("127.0.0.1", port_of(web), "/ws");
+    co_await sleep_for(50ms);  // Idle right after the handshake.
+    REQUIRE(*served != nullptr);
+    CHECK((*served)->buffer_capacity() == 0);
+    // One message alone (one frame, one wake-up of the idle connection), then two at once.
+    co_await ws.write("one");
+    auto first = co_await ws.read();  // A view into the read buffer: checked before the next.
+    REQUIRE(first);
+    CHECK(*first == "you said: one");
+    co_await ws.write("two");
+    co_await ws.write("three");
+    auto second = co_await ws.read();
+    REQUIRE(second);
+    CHECK(*second == "you said: two");
+    auto third = co_await ws.read();
+    REQUIRE(third);
+    CHECK(*third == "you said: three");
+    co_await sleep_for(50ms);  // Idle after messages.
+    REQUIRE(*served != nullptr);
+    CHECK((*served)->buffer_capacity() == 0);
+
+    // stop() ends the idle session at once (not at the drain deadline), with 1001.
+    const auto stop_began = std::chrono::steady_clock::now();
+    web.stop();
+    auto end = co_await ws.read();
+    CHECK(end.at_end());
+    CHECK(ws.peer_close_code() == coronet::websocket_close::going_away);
+    CHECK(std::chrono::steady_clock::now() - stop_began < 1s);
+    CHECK(*ended == std::vector<std::error_code>{asio::error::operation_aborted});
+  });
+}
+
+TEST_CASE("callbacks over WebSocket read frames that arrived with the upgrade request") {
+  run_async([](asio::io_context& io) -> asio::awaitable<void> {
+    websocket_server web{io, quiet_options()};
+    web.serve<line_codec>(coronet::callbacks().on_message([](auto& conn, std::string_view line) {
+      conn.try_write(std::string{"you said: "} + std::string{line});
+    }));
+    auto socket = co_await raw_connect(port_of(web));
+    std::string bytes = upgrade_request("Sec-WebSocket-Version: 13\r\n",
+                                        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n");
+    coronet::append_websocket_frame(bytes, {true, 0, 1, std::array<std::uint8_t, 4>{1, 2, 3, 4}},
+                                    "eager");
+    co_await asio::async_write(socket, asio::buffer(bytes), asio::use_awaitable);
+    std::string received;
+    std::string expected_frame;
+    REQUIRE_FALSE(coronet::websocket_codec{}.encode(
+        coronet::websocket_message::text("you said: eager"), expected_frame));
+    for (int reads = 0; reads < 100 && received.find(expected_frame) == std::string::npos;
+         ++reads) {
+      char chunk[1024];
+      const std::size_t count =
+          co_await socket.async_read_some(asio::buffer(chunk), asio::use_awaitable);
+      received.append(chunk, count);
+    }
+    CHECK(received.find(expected_frame) != std::string::npos);
+  });
 }

@@ -162,7 +162,7 @@ class framed_connection {
     if (auto message = next_buffered(core, true, {})) return std::move(*message);
     if (!core.is_open()) return result::failure(closed_reason(core));
     if (const std::error_code ended = core.take_receive_end()) return result::failure(ended);
-    if constexpr (is_descriptor_stream_v<Stream>) {
+    if constexpr (state::reads_without_waiting) {
       std::error_code error;
       if (core.read_without_waiting(error)) {
         if (auto message = next_buffered(core, false, error)) return std::move(*message);

@@ -4,6 +4,7 @@
 #include <concepts>
 #include <system_error>
 
+#include <asio/buffer.hpp>
 #include <asio/socket_base.hpp>
 
 namespace coronet {
@@ -49,6 +50,17 @@ template <typename S>
 concept readiness_stream = byte_stream<S> && requires(S& s) {
   { s.poll_input() } -> std::convertible_to<bool>;
   s.async_wait_readable([](std::error_code) {});
+};
+
+/// A stream that reads without waiting, as a socket does (read_some(buffers, error) returns
+/// asio::error::would_block when nothing has arrived), and whose input arrives when its socket
+/// (socket()) becomes readable: a wrapper that keeps no bytes of its own beyond those its
+/// read_some returns first (websocket_stream over a socket). A framed_connection reads it as it
+/// reads a socket: a read without waiting, and a wait for readability holding no buffer.
+template <typename S>
+concept socket_read_stream = byte_stream<S> && requires(S& s, std::error_code& error) {
+  s.read_some(asio::mutable_buffer{}, error);
+  s.socket().native_handle();
 };
 
 /// A stream that is a socket, for the socket-level calls (shutdown, endpoints, options).

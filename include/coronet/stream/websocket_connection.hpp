@@ -99,8 +99,22 @@ class websocket_connection {
   }
 
   /// Waits until more frames have been received, then returns nothing: take the messages with
-  /// try_read() (see framed_connection::receive_more; over a socket, no coroutine frame waits).
+  /// try_read() (see framed_connection::receive_more: no coroutine frame waits).
   auto receive_more() { return state_->inner.receive_more(); }
+
+  /// receive_more() for a caller that is not a coroutine (framed_connection::receive_then): how
+  /// a server runs callbacks on a WebSocket connection without a coroutine.
+  template <typename Continuation>
+  void receive_then(Continuation continuation) {
+    state_->inner.receive_then(std::move(continuation));
+  }
+  /// wait_for_room() for a caller that is not a coroutine (framed_connection::when_room).
+  template <typename Resume>
+  void when_room(Resume resume) {
+    state_->inner.when_room(std::move(resume));
+  }
+  /// Ends a receive_then() and wakes a when_room() wait (framed_connection::cancel_waits).
+  void cancel_waits() { state_->inner.cancel_waits(); }
 
   /// Queues `text` as one text message (see framed_connection::write for the queue policy).
   /// Returns errc::invalid_utf8 for text that is not UTF-8, errc::connection_closed once a close

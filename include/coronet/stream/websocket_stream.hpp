@@ -3,6 +3,9 @@
 // the handshake (a peer's first frames, read together with its request), and what the
 // handshake settled (the request, the subprotocol). A wrapper: not a descriptor stream, so its
 // leftover bytes are never bypassed; it forwards the socket and TLS hooks of the stream below.
+// A connection reads it as it reads the stream below: over a socket without waiting
+// (socket_read_stream), over TLS through readiness (readiness_stream), so that an idle WebSocket
+// connection waits for its peer holding no read buffer.
 #pragma once
 
 #include <cstring>
@@ -17,6 +20,8 @@
 #include <asio/socket_base.hpp>
 
 #include "coronet/codec/http_message.hpp"
+#include "coronet/stream/stream_concepts.hpp"
+#include "coronet/stream/stream_traits.hpp"
 
 namespace coronet {
 
@@ -27,7 +32,12 @@ class websocket_stream {
   using next_layer_type = Next;
   using executor_type = typename Next::executor_type;
 
-  explicit websocket_stream(Next next) : next_{std::move(next)} {}
+  explicit websocket_stream(Next next) : next_{std::move(next)} {
+    if constexpr (is_descriptor_stream_v<Next>) {
+      std::error_code ignored;
+      next_.non_blocking(true, ignored);  // read_some never waits.
+    }
+  }
 
   executor_type get_executor() { return next_.get_executor(); }
 
@@ -48,6 +58,42 @@ class websocket_stream {
           });
         },
         token, buffers);
+  }
+
+  /// read_some without waiting, over a socket: the bytes left over from the handshake first,
+  /// then the socket's; asio::error::would_block when neither has any (a socket_read_stream,
+  /// so a connection reads it as it reads a socket).
+  template <typename Buffers>
+  std::size_t read_some(const Buffers& buffers,
+                        std::error_code& error) requires is_descriptor_stream_v<Next> {
+    if (!unread_.empty()) {
+      error = {};
+      const std::size_t count = asio::buffer_copy(buffers, asio::buffer(unread_));
+      unread_.erase(0, count);
+      return count;
+    }
+    return next_.read_some(buffers, error);
+  }
+
+  /// Over a TLS stream: whether a read may complete now (the bytes left over from the
+  /// handshake, or the TLS stream's poll_input), and the wait until it may: a readiness_stream,
+  /// so that a connection waits for its peer holding no read buffer.
+  bool poll_input() requires readiness_stream<Next> {
+    return !unread_.empty() || next_.poll_input();
+  }
+  template <typename Token>
+  auto async_wait_readable(Token&& token) requires readiness_stream<Next> {
+    return next_.async_wait_readable(std::forward<Token>(token));
+  }
+
+  /// The socket at the bottom, for the connection's wait for input (never read or write it).
+  auto& socket() noexcept requires is_descriptor_stream_v<Next> || requires(Next& s) { s.socket(); }
+  {
+    if constexpr (is_descriptor_stream_v<Next>) {
+      return next_;
+    } else {
+      return next_.socket();
+    }
   }
 
   template <typename Buffers, typename Token>

@@ -53,6 +53,12 @@ class connection_core : public ref_counted, private deadline_entry {
  public:
   using clock = std::chrono::steady_clock;
 
+  /// Whether the stream is read as a socket is: a read that does not wait, then a wait for its
+  /// socket's readability holding no buffer (a descriptor stream, or a socket_read_stream).
+  /// Every other stream is read through its async_read_some.
+  static constexpr bool reads_without_waiting =
+      is_descriptor_stream_v<Stream> || socket_read_stream<Stream>;
+
   connection_core(Stream stream, const connection_options& options)
       : deadline_entry{&on_deadline},
         stream_{std::move(stream)},
@@ -153,7 +159,7 @@ class connection_core : public ref_counted, private deadline_entry {
         co_return take_finished_read<attempt_result<Self, Attempt>>();
       }
       error = self->begin_read();
-      if constexpr (is_descriptor_stream_v<Stream>) {
+      if constexpr (reads_without_waiting) {
         // The steps are plain functions: what they keep on the stack takes no room in this
         // frame, which every idle connection holds.
         while (!error && !self->read_now_or_suspend(error)) {
@@ -182,7 +188,7 @@ class connection_core : public ref_counted, private deadline_entry {
 
   // ---- receiving without a coroutine frame (framed_connection::receive_more) -----------------
 
-  /// try_read()'s read from a descriptor stream: one read without waiting. Returns true when it
+  /// try_read()'s read from a stream read without waiting: one read. Returns true when it
   /// read (the bytes are in the read buffer, or `error` says why not), false when the socket is
   /// empty or other work gets its turn first (see read_now_or_suspend).
   bool read_without_waiting(std::error_code& error) {
@@ -206,7 +212,7 @@ class connection_core : public ref_counted, private deadline_entry {
       return;
     }
     std::error_code error = core->begin_read();
-    if constexpr (is_descriptor_stream_v<Stream>) {
+    if constexpr (reads_without_waiting) {
       // try_read() found the socket empty just now: the wait needs no other read first.
       if (!error && (core->waiting_readable_ || !core->read_now_or_suspend(error))) {
         core->suspend_read(receive_continuation<Continuation>{ref_ptr<connection_core>{core},
@@ -475,7 +481,7 @@ class connection_core : public ref_counted, private deadline_entry {
     return asio::buffer(space.data(), offered_);
   }
 
-  // One read through Asio's async_read_some (every stream that is not a descriptor stream). A
+  // One read through Asio's async_read_some (every stream not read without waiting). A
   // coroutine of its own, so that the read loop's frame, which idle socket connections hold,
   // stays small.
   asio::awaitable<std::error_code> read_through_asio() {
@@ -531,10 +537,10 @@ class connection_core : public ref_counted, private deadline_entry {
     asio::post(executor, [coroutine = std::move(coroutine)]() mutable { coroutine.resume(); });
   }
 
-  // The completion of receive()'s wait on a descriptor stream: the read loop's next step, then
-  // the coroutine goes on.
-  // It keeps the connection alive while it waits (its owner may drop it meanwhile); with the
-  // suspended coroutine, 16 bytes in the wait operation, which every idle connection holds.
+  // The completion of receive()'s wait on a stream read without waiting: the read loop's next
+  // step, then the coroutine goes on. It keeps the connection alive while it waits (its owner
+  // may drop it meanwhile); with the suspended coroutine, 16 bytes in the wait operation, which
+  // every idle connection holds.
   template <typename Coroutine>
   class receive_continuation {
    public:
@@ -566,7 +572,7 @@ class connection_core : public ref_counted, private deadline_entry {
     Coroutine coroutine_;
   };
 
-  // receive()'s read from a stream that is not a descriptor stream (TLS, the in-memory one),
+  // receive()'s read from a stream not read without waiting (TLS, the in-memory one),
   // through its async_read_some, as read_through_asio does, with these completions in place of
   // a coroutine: a readiness_stream waits for input holding no read buffer first
   // (wait_for_input). The read is bound to read_cancel_ (the timeouts, cancel_waits()), to
@@ -670,9 +676,18 @@ class connection_core : public ref_counted, private deadline_entry {
     }
   }
 
-  // One step of a read from a descriptor stream. Returns true when the read is over (the bytes
-  // are in the input buffer, or `error` says why not), false when the reading coroutine must
-  // suspend in suspend_read first.
+  // The socket a stream read without waiting waits on: itself, or the one under it.
+  auto& readable_socket() noexcept {
+    if constexpr (is_descriptor_stream_v<Stream>) {
+      return stream_;
+    } else {
+      return stream_.socket();
+    }
+  }
+
+  // One step of a read from a stream read without waiting (reads_without_waiting). Returns true
+  // when the read is over (the bytes are in the input buffer, or `error` says why not), false
+  // when the reading coroutine must suspend in suspend_read first.
   //
   // A read takes what the socket has without waiting; if it has nothing, the coroutine waits
   // for readability holding no buffer (or only the part of a message already received), so an
@@ -707,7 +722,8 @@ class connection_core : public ref_counted, private deadline_entry {
   void suspend_read(Resume resume) {
     if (waiting_readable_) {
       // read_now_or_suspend found the socket empty: the wait need not re-arm it.
-      async_wait_readable(stream_, std::move(resume), read_cancel_, deadlines_->reactor());
+      async_wait_readable(readable_socket(), std::move(resume), read_cancel_,
+                          deadlines_->reactor());
     } else {
       asio::post(stream_.get_executor(),
                  asio::experimental::append(std::move(resume), std::error_code{}));
