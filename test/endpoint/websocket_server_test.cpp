@@ -213,28 +213,40 @@ TEST_CASE("websocket server answers plain HTTP with its http_handler and upgrade
   });
 }
 
+namespace {
+
+// A client that sends its first frame ("eager") in the same write as its upgrade request gets
+// the 101 and then the handler's answer to that frame ("you said: eager").
+template <typename Handler>
+asio::awaitable<void> check_frames_sent_with_the_request(asio::io_context& io, Handler handler) {
+  websocket_server web{io, quiet_options()};
+  web.serve<line_codec>(std::move(handler));
+  auto socket = co_await raw_connect(port_of(web));
+  std::string bytes = upgrade_request("Sec-WebSocket-Version: 13\r\n",
+                                      "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n");
+  coronet::append_websocket_frame(bytes, {true, 0, 1, std::array<std::uint8_t, 4>{1, 2, 3, 4}},
+                                  "eager");
+  co_await asio::async_write(socket, asio::buffer(bytes), asio::use_awaitable);
+  std::string received;
+  std::string expected_frame;
+  REQUIRE_FALSE(coronet::websocket_codec{}.encode(
+      coronet::websocket_message::text("you said: eager"), expected_frame));
+  for (int reads = 0; reads < 100 && received.find(expected_frame) == std::string::npos; ++reads) {
+    char chunk[1024];
+    const std::size_t count =
+        co_await socket.async_read_some(asio::buffer(chunk), asio::use_awaitable);
+    received.append(chunk, count);
+  }
+  CHECK(received.substr(0, 12) == "HTTP/1.1 101");
+  CHECK(received.find("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=") != std::string::npos);
+  CHECK(received.find(expected_frame) != std::string::npos);
+}
+
+}  // namespace
+
 TEST_CASE("websocket server reads frames that arrive together with the upgrade request") {
   run_async([](asio::io_context& io) -> asio::awaitable<void> {
-    websocket_server web{io, quiet_options()};
-    web.serve<line_codec>(shout_back);
-    auto socket = co_await raw_connect(port_of(web));
-    std::string bytes = upgrade_request("Sec-WebSocket-Version: 13\r\n",
-                                        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n");
-    coronet::append_websocket_frame(bytes, {true, 0, 1, std::array<std::uint8_t, 4>{1, 2, 3, 4}},
-                                    "eager");
-    co_await asio::async_write(socket, asio::buffer(bytes), asio::use_awaitable);
-    std::string received;
-    std::string expected_frame;
-    REQUIRE_FALSE(coronet::websocket_codec{}.encode(
-        coronet::websocket_message::text("you said: eager"), expected_frame));
-    while (received.find(expected_frame) == std::string::npos) {
-      char chunk[1024];
-      const std::size_t count =
-          co_await socket.async_read_some(asio::buffer(chunk), asio::use_awaitable);
-      received.append(chunk, count);
-    }
-    CHECK(received.substr(0, 12) == "HTTP/1.1 101");
-    CHECK(received.find("s3pPLMBiTxaQ9kYGzzhZRbK+xOo=") != std::string::npos);
+    co_await check_frames_sent_with_the_request(io, shout_back);
   });
 }
 
@@ -336,27 +348,9 @@ TEST_CASE("callbacks over WebSocket run without a coroutine and hold no buffer w
 
 TEST_CASE("callbacks over WebSocket read frames that arrived with the upgrade request") {
   run_async([](asio::io_context& io) -> asio::awaitable<void> {
-    websocket_server web{io, quiet_options()};
-    web.serve<line_codec>(coronet::callbacks().on_message([](auto& conn, std::string_view line) {
-      conn.try_write(std::string{"you said: "} + std::string{line});
-    }));
-    auto socket = co_await raw_connect(port_of(web));
-    std::string bytes = upgrade_request("Sec-WebSocket-Version: 13\r\n",
-                                        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n");
-    coronet::append_websocket_frame(bytes, {true, 0, 1, std::array<std::uint8_t, 4>{1, 2, 3, 4}},
-                                    "eager");
-    co_await asio::async_write(socket, asio::buffer(bytes), asio::use_awaitable);
-    std::string received;
-    std::string expected_frame;
-    REQUIRE_FALSE(coronet::websocket_codec{}.encode(
-        coronet::websocket_message::text("you said: eager"), expected_frame));
-    for (int reads = 0; reads < 100 && received.find(expected_frame) == std::string::npos;
-         ++reads) {
-      char chunk[1024];
-      const std::size_t count =
-          co_await socket.async_read_some(asio::buffer(chunk), asio::use_awaitable);
-      received.append(chunk, count);
-    }
-    CHECK(received.find(expected_frame) != std::string::npos);
+    co_await check_frames_sent_with_the_request(
+        io, coronet::callbacks().on_message([](auto& conn, std::string_view line) {
+          conn.try_write(std::string{"you said: "} + std::string{line});
+        }));
   });
 }

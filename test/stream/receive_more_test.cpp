@@ -86,6 +86,67 @@ asio::awaitable<void> more_of(Connection& conn) {
 
 const std::string eof_text = "error: " + make_error_code(asio::error::eof).message();
 
+// receive_more() on a connection whose idle timeout is 100 ms: the wait ends then, try_read()
+// reports it once, and the connection stays open, as after a read() that timed out.
+template <typename Connection>
+asio::awaitable<void> check_idle_timeout_ends_the_wait(Connection& conn) {
+  const auto start = std::chrono::steady_clock::now();
+  REQUIRE(conn.try_read().error() == asio::error::would_block);
+  co_await conn.receive_more();
+  const auto waited = std::chrono::steady_clock::now() - start;
+  CHECK(waited >= 100ms);
+  CHECK(waited < 2s);
+  auto timed_out = conn.try_read();
+  CHECK(timed_out.error() == errc::timed_out);
+  CHECK(conn.close_reason() == coronet::close_reason::idle_timeout);
+  CHECK(conn.try_read().error() == asio::error::would_block);
+  CHECK(conn.is_open());
+}
+
+// receive_more() cancelled with its coroutine (the || operator's timer wins): try_read()
+// reports operation_aborted once, and the connection stays open.
+template <typename Connection>
+asio::awaitable<void> check_cancelled_with_its_coroutine(Connection& conn) {
+  REQUIRE(conn.try_read().error() == asio::error::would_block);
+  const auto start = std::chrono::steady_clock::now();
+  co_await (more_of(conn) || sleep_for(30ms));
+  CHECK(std::chrono::steady_clock::now() - start < 2s);
+  CHECK(conn.try_read().error() == asio::error::operation_aborted);
+  CHECK(conn.is_open());
+}
+
+// A coroutine waiting in receive_more() on the connection `open(executor)` returns (with its
+// peer, kept open) is destroyed with its io_context: the pending wait owns it, and destroying
+// the io_context destroys its frame (and the connection in it). ASan reports a leak otherwise.
+template <typename Open>
+void check_destroyed_with_its_io_context(Open open) {
+  bool destroyed = false;
+  struct on_destroy {
+    bool* flag;
+    ~on_destroy() { *flag = true; }
+  };
+  {
+    asio::io_context io;
+    bool waiting = false;
+    asio::co_spawn(
+        io,
+        [&]() -> asio::awaitable<void> {
+          const on_destroy guard{&destroyed};
+          auto [conn, peer] = co_await open(co_await asio::this_coro::executor);
+          waiting = true;
+          co_await conn.receive_more();
+        },
+        asio::detached);
+    io.run_for(200ms);
+    REQUIRE(waiting);
+    CHECK(!destroyed);
+  }
+  CHECK(destroyed);
+}
+
+using memory_line_connection =
+    coronet::framed_connection<line_codec, coronet::testing::memory_stream>;
+
 }  // namespace
 
 TEST_CASE("receive_more over TCP: every message in order, split anywhere, then the end") {
@@ -138,19 +199,7 @@ TEST_CASE("receive_more ends at the idle timeout and try_read reports it once") 
     coronet::connection_options options;
     options.idle_timeout = 100ms;
     tcp_line_connection conn{std::move(served), line_codec{}, options};
-
-    const auto start = std::chrono::steady_clock::now();
-    REQUIRE(conn.try_read().error() == asio::error::would_block);
-    co_await conn.receive_more();
-    const auto waited = std::chrono::steady_clock::now() - start;
-    CHECK(waited >= 100ms);
-    CHECK(waited < 2s);
-    auto timed_out = conn.try_read();
-    CHECK(timed_out.error() == errc::timed_out);
-    CHECK(conn.close_reason() == coronet::close_reason::idle_timeout);
-    // Reported once; the connection is still open, as after a read() that timed out.
-    CHECK(conn.try_read().error() == asio::error::would_block);
-    CHECK(conn.is_open());
+    co_await check_idle_timeout_ends_the_wait(conn);
   });
 }
 
@@ -159,14 +208,7 @@ TEST_CASE("receive_more is cancelled with its coroutine, and reading goes on aft
     const auto executor = co_await asio::this_coro::executor;
     auto [served, peer] = co_await coronet_test::connect_tcp_pair(executor);
     tcp_line_connection conn{std::move(served)};
-
-    REQUIRE(conn.try_read().error() == asio::error::would_block);
-    const auto start = std::chrono::steady_clock::now();
-    // The timer wins: the || operator cancels receive_more.
-    co_await (more_of(conn) || sleep_for(30ms));
-    CHECK(std::chrono::steady_clock::now() - start < 2s);
-    CHECK(conn.try_read().error() == asio::error::operation_aborted);
-    CHECK(conn.is_open());
+    co_await check_cancelled_with_its_coroutine(conn);
 
     co_await send(peer, "after\n");
     const std::vector<std::string> expected{"after", eof_text};
@@ -221,32 +263,11 @@ TEST_CASE("a connection destroyed while receive_more waits resumes its waiter") 
 }
 
 TEST_CASE("a coroutine waiting in receive_more is destroyed with its io_context") {
-  // The suspended coroutine is owned by the pending wait: destroying the io_context destroys
-  // its frame (and the connection in it). ASan reports a leak otherwise.
-  bool destroyed = false;
-  struct on_destroy {
-    bool* flag;
-    ~on_destroy() { *flag = true; }
-  };
-  {
-    asio::io_context io;
-    std::optional<tcp::socket> peer_kept;
-    asio::co_spawn(
-        io,
-        [&]() -> asio::awaitable<void> {
-          const on_destroy guard{&destroyed};
-          auto [served, peer] =
-              co_await coronet_test::connect_tcp_pair(co_await asio::this_coro::executor);
-          peer_kept.emplace(std::move(peer));
-          tcp_line_connection conn{std::move(served)};
-          co_await conn.receive_more();
-        },
-        asio::detached);
-    io.run_for(200ms);
-    REQUIRE(peer_kept);
-    CHECK(!destroyed);
-  }
-  CHECK(destroyed);
+  check_destroyed_with_its_io_context(
+      [](auto executor) -> asio::awaitable<std::pair<tcp_line_connection, tcp::socket>> {
+        auto [served, peer] = co_await coronet_test::connect_tcp_pair(executor);
+        co_return std::pair{tcp_line_connection{std::move(served)}, std::move(peer)};
+      });
 }
 
 TEST_CASE("receive_more on a strand: the wait resumes the coroutine on its strand") {
@@ -329,36 +350,20 @@ TEST_CASE("receive_more over a stream that is not a socket (the in-memory stream
 
 // The in-memory stream is read through its async_read_some, as TLS is: the same guarantees.
 TEST_CASE("receive_more over the in-memory stream: timeout, cancellation, teardown") {
-  using memory_line_connection =
-      coronet::framed_connection<line_codec, coronet::testing::memory_stream>;
   SECTION("the idle timeout ends the wait, and try_read reports it once") {
     run_async([](asio::io_context& io) -> asio::awaitable<void> {
       auto [local, peer] = coronet::testing::make_memory_stream_pair(io.get_executor());
       coronet::connection_options options;
       options.idle_timeout = 100ms;
       memory_line_connection conn{std::move(local), line_codec{}, options};
-      const auto start = std::chrono::steady_clock::now();
-      REQUIRE(conn.try_read().error() == asio::error::would_block);
-      co_await conn.receive_more();
-      const auto waited = std::chrono::steady_clock::now() - start;
-      CHECK(waited >= 100ms);
-      CHECK(waited < 2s);
-      CHECK(conn.try_read().error() == errc::timed_out);
-      CHECK(conn.close_reason() == coronet::close_reason::idle_timeout);
-      CHECK(conn.try_read().error() == asio::error::would_block);
-      CHECK(conn.is_open());
+      co_await check_idle_timeout_ends_the_wait(conn);
     });
   }
   SECTION("the wait is cancelled with its coroutine, and reading goes on afterwards") {
     run_async([](asio::io_context& io) -> asio::awaitable<void> {
       auto [local, peer] = coronet::testing::make_memory_stream_pair(io.get_executor());
       memory_line_connection conn{std::move(local)};
-      REQUIRE(conn.try_read().error() == asio::error::would_block);
-      const auto start = std::chrono::steady_clock::now();
-      co_await (more_of(conn) || sleep_for(30ms));
-      CHECK(std::chrono::steady_clock::now() - start < 2s);
-      CHECK(conn.try_read().error() == asio::error::operation_aborted);
-      CHECK(conn.is_open());
+      co_await check_cancelled_with_its_coroutine(conn);
       co_await coronet_test::send_raw(peer, "after\n");
       peer.close();
       const auto received = co_await receive_all(conn);
@@ -368,28 +373,11 @@ TEST_CASE("receive_more over the in-memory stream: timeout, cancellation, teardo
     });
   }
   SECTION("a coroutine waiting is destroyed with its io_context") {
-    bool destroyed = false;
-    struct on_destroy {
-      bool* flag;
-      ~on_destroy() { *flag = true; }
-    };
-    {
-      asio::io_context io;
-      std::optional<coronet::testing::memory_stream> peer_kept;
-      asio::co_spawn(
-          io,
-          [&]() -> asio::awaitable<void> {
-            const on_destroy guard{&destroyed};
-            auto [local, peer] = coronet::testing::make_memory_stream_pair(io.get_executor());
-            peer_kept.emplace(std::move(peer));
-            memory_line_connection conn{std::move(local)};
-            co_await conn.receive_more();
-          },
-          asio::detached);
-      io.run_for(100ms);
-      REQUIRE(peer_kept);
-      CHECK(!destroyed);
-    }
-    CHECK(destroyed);
+    check_destroyed_with_its_io_context(
+        [](auto executor)
+            -> asio::awaitable<std::pair<memory_line_connection, coronet::testing::memory_stream>> {
+          auto [local, peer] = coronet::testing::make_memory_stream_pair(executor);
+          co_return std::pair{memory_line_connection{std::move(local)}, std::move(peer)};
+        });
   }
 }

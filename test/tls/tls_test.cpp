@@ -71,6 +71,29 @@ asio::awaitable<std::chrono::steady_clock::duration> wait_closed(asio::ip::tcp::
   }
 }
 
+using wss_connection =
+    coronet::websocket_connection<coronet::websocket_stream<coronet::tls_stream>>;
+
+// A WebSocket client over TLS (wss) to 127.0.0.1:`port`, upgraded at `path` (a view: no
+// temporary with a destructor in the caller's co_await expression, which g++ 12 mishandles).
+asio::awaitable<wss_connection> connect_wss(std::uint16_t port, std::string_view path) {
+  std::string target{path};
+  std::string host = "127.0.0.1";
+  auto [error, tls] = co_await coronet::detail::open_tls_stream(
+      std::move(host), port, quick_connect(), coronet::make_tls_client_context(client_tls()),
+      "localhost");
+  REQUIRE_FALSE(error);
+  coronet::websocket_stream<coronet::tls_stream> stream{std::move(*tls)};
+  const coronet::websocket_connect_options options;  // Named, for the same reason.
+  std::string authority = "localhost";
+  const std::error_code refused = co_await coronet::websocket_client_handshake(
+      stream, std::move(authority), std::move(target), options, 5s);
+  REQUIRE_FALSE(refused);
+  coronet::websocket_options client;
+  client.codec.role = coronet::websocket_role::client;
+  co_return wss_connection{std::move(stream), client};
+}
+
 }  // namespace
 
 TEST_CASE("a handler written for TCP runs unchanged over TLS") {
@@ -568,22 +591,7 @@ TEST_CASE("a line handler runs over WebSocket over TLS (wss) through the TLS tra
     coronet::basic_server<wss_transport> server{
         io, {}, wss_transport{web, tls_transport{server_tls()}}};
     server.serve<line_codec>(echo_handler{});
-    std::string host = "127.0.0.1";
-    auto [error, tls] = co_await coronet::detail::open_tls_stream(
-        std::move(host), server.local_endpoint().port(), quick_connect(),
-        coronet::make_tls_client_context(client_tls()), "localhost");
-    REQUIRE_FALSE(error);
-    coronet::websocket_stream<coronet::tls_stream> stream{std::move(*tls)};
-    const coronet::websocket_connect_options options;
-    std::string authority = "localhost";
-    std::string target = "/secure";
-    const std::error_code refused = co_await coronet::websocket_client_handshake(
-        stream, std::move(authority), std::move(target), options, 5s);
-    REQUIRE_FALSE(refused);
-    coronet::websocket_options client;
-    client.codec.role = coronet::websocket_role::client;
-    coronet::websocket_connection<coronet::websocket_stream<coronet::tls_stream>> ws{
-        std::move(stream), client};
+    auto ws = co_await connect_wss(server.local_endpoint().port(), "/secure");
     co_await ws.write("over wss");
     auto echo = co_await ws.read();
     REQUIRE(echo);
@@ -786,23 +794,7 @@ TEST_CASE("callbacks over WebSocket over TLS run without a coroutine and hold no
         echo_callbacks()
             .on_connect([served](served_connection& conn) { *served = &conn; })
             .on_disconnect([served](served_connection&, std::error_code) { *served = nullptr; }));
-    std::string host = "127.0.0.1";
-    auto [error, tls] = co_await coronet::detail::open_tls_stream(
-        std::move(host), server.local_endpoint().port(), quick_connect(),
-        coronet::make_tls_client_context(client_tls()), "localhost");
-    REQUIRE_FALSE(error);
-    coronet::websocket_stream<coronet::tls_stream> stream{std::move(*tls)};
-    std::string authority = "localhost";
-    std::string target = "/";
-    // Named: g++ 12 mishandles a temporary with a destructor inside a co_await expression.
-    const coronet::websocket_connect_options options;
-    const std::error_code refused = co_await coronet::websocket_client_handshake(
-        stream, std::move(authority), std::move(target), options, 5s);
-    REQUIRE_FALSE(refused);
-    coronet::websocket_options client;
-    client.codec.role = coronet::websocket_role::client;
-    coronet::websocket_connection<coronet::websocket_stream<coronet::tls_stream>> ws{
-        std::move(stream), client};
+    auto ws = co_await connect_wss(server.local_endpoint().port(), "/");
     co_await sleep_for(50ms);
     REQUIRE(*served != nullptr);
     CHECK((*served)->buffer_capacity() == 0);
