@@ -28,6 +28,7 @@
 #include "../support/async_test.hpp"
 #include "../support/line_test_helpers.hpp"
 #include "../support/log_recorder.hpp"
+#include "../support/reactive_teardown.hpp"
 #include "../support/server_test_helpers.hpp"
 
 using namespace std::chrono_literals;
@@ -196,13 +197,9 @@ TEST_CASE("stop() ends reactive sessions with operation_aborted, idle or paused 
     co_await sleep_for(300ms);
     REQUIRE(server.connection_count() == 2);
 
-    const auto stop_began = std::chrono::steady_clock::now();
-    server.stop();
-    for (int i = 0; i < 100 && server.connection_count() > 0; ++i)
-      co_await sleep_for(10ms);
+    const auto took = co_await coronet_test::stop_and_wait_until_empty(server);
     CHECK(server.connection_count() == 0);
-    // Cancelled, not closed at the drain deadline.
-    CHECK(std::chrono::steady_clock::now() - stop_began < 1s);
+    CHECK(took < 1s);  // Cancelled, not closed at the drain deadline.
     REQUIRE(ended->size() == 2);
     CHECK((*ended)[0] == asio::error::operation_aborted);
     CHECK((*ended)[1] == asio::error::operation_aborted);
@@ -261,37 +258,15 @@ TEST_CASE("a reactive session reports its idle timeout to on_disconnect", "[serv
 }
 
 TEST_CASE("reactive sessions left waiting are freed with their io_context", "[server][reactive]") {
-  auto witness = std::make_shared<int>(0);
-  {
-    asio::io_context io;
-    coronet::server_options options;
-    options.host = "127.0.0.1";
-    auto server = std::make_unique<tcp_server>(io, options);
-    server->serve<line_codec>(
-        coronet::callbacks().on_message([witness](auto& conn, std::string_view line) {
-          ++*witness;
-          conn.try_write(line);
-        }));
-    const std::uint16_t port = server->local_endpoint().port();
-    std::vector<std::string> answers;
-    for (int i = 0; i < 3; ++i) {
-      asio::co_spawn(
-          io,
-          [port, &answers]() -> asio::awaitable<void> {
-            auto conn = co_await coronet::connect("127.0.0.1", port, coronet_test::quick_connect());
-            answers.push_back(co_await coronet_test::ask(conn, "hello"));
-            co_await sleep_for(10s);  // Still connected when the io_context goes.
-          },
-          asio::detached);
-    }
-    for (int i = 0; i < 200 && answers.size() < 3; ++i)
-      io.run_for(10ms);
-    CHECK(answers == std::vector<std::string>(3, "hello"));
-    CHECK(*witness == 3);
-    CHECK(witness.use_count() > 1);  // The handler is alive, held by the server's sessions.
-    server.reset();                  // The server goes first, its sessions still waiting...
-  }                                  // ...then the io_context, with their waits.
-  CHECK(witness.use_count() == 1);
+  coronet_test::check_waiting_sessions_freed_with_io_context(
+      [](asio::io_context& io) {
+        coronet::server_options options;
+        options.host = "127.0.0.1";
+        return std::make_unique<tcp_server>(io, options);
+      },
+      [](std::uint16_t port) {
+        return coronet::connect("127.0.0.1", port, coronet_test::quick_connect());
+      });
 }
 
 TEST_CASE("a callback that stops the server ends its own reactive session at once",

@@ -21,6 +21,7 @@
 #include "../support/async_test.hpp"
 #include "../support/line_test_helpers.hpp"
 #include "../support/log_recorder.hpp"
+#include "../support/reactive_teardown.hpp"
 #include "../support/server_test_helpers.hpp"
 
 using namespace std::chrono_literals;
@@ -708,12 +709,9 @@ TEST_CASE("stop() ends idle TLS sessions run without a coroutine at once") {
     const std::string echo2 = co_await ask(second, "hello");
     CHECK(echo2 == "hello");
     REQUIRE(server.connection_count() == 2);
-    const auto stop_began = std::chrono::steady_clock::now();
-    server.stop();
-    for (int i = 0; i < 100 && server.connection_count() > 0; ++i)
-      co_await sleep_for(10ms);
+    const auto took = co_await coronet_test::stop_and_wait_until_empty(server);
     CHECK(server.connection_count() == 0);
-    CHECK(std::chrono::steady_clock::now() - stop_began < 1s);  // Not at the drain deadline.
+    CHECK(took < 1s);  // Not at the drain deadline.
     CHECK(*ended == std::vector<std::error_code>(2, asio::error::operation_aborted));
     const std::string end = co_await next_line(first);
     CHECK(end == eof_text());
@@ -721,37 +719,14 @@ TEST_CASE("stop() ends idle TLS sessions run without a coroutine at once") {
 }
 
 TEST_CASE("TLS sessions run without a coroutine are freed with their io_context") {
-  auto witness = std::make_shared<int>(0);
-  {
-    asio::io_context io;
-    auto server =
-        std::make_unique<tls_server>(io, coronet::server_options{}, tls_transport{server_tls()});
-    server->serve<line_codec>(
-        coronet::callbacks().on_message([witness](auto& conn, std::string_view line) {
-          ++*witness;
-          conn.try_write(line);
-        }));
-    const std::uint16_t port = server->local_endpoint().port();
-    std::vector<std::string> answers;
-    for (int i = 0; i < 3; ++i) {
-      asio::co_spawn(
-          io,
-          [port, &answers]() -> asio::awaitable<void> {
-            auto conn =
-                co_await coronet::connect_tls("127.0.0.1", port, client_tls(), quick_connect());
-            answers.push_back(co_await ask(conn, "hello"));
-            co_await sleep_for(10s);  // Still connected when the io_context goes.
-          },
-          asio::detached);
-    }
-    for (int i = 0; i < 300 && answers.size() < 3; ++i)
-      io.run_for(10ms);
-    CHECK(answers == std::vector<std::string>(3, "hello"));
-    CHECK(*witness == 3);
-    CHECK(witness.use_count() > 1);  // Held by the server's sessions.
-    server.reset();                  // The server goes first, its sessions still waiting...
-  }                                  // ...then the io_context, with their waits.
-  CHECK(witness.use_count() == 1);
+  coronet_test::check_waiting_sessions_freed_with_io_context(
+      [](asio::io_context& io) {
+        return std::make_unique<tls_server>(io, coronet::server_options{},
+                                            tls_transport{server_tls()});
+      },
+      [](std::uint16_t port) {
+        return coronet::connect_tls("127.0.0.1", port, client_tls(), quick_connect());
+      });
 }
 
 TEST_CASE("an idle TLS connection run without a coroutine holds no buffer while it waits") {
