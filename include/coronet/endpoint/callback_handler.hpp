@@ -47,8 +47,9 @@ struct is_awaitable<asio::awaitable<T, Executor>> : std::true_type {};
 /// With send_queue_policy::wait (the default) reading pauses while the send queue is full, so
 /// an on_message that answers a message with one try_write() never finds the queue full. A
 /// server runs a handler whose on_message never waits (returns void or bool) without a
-/// coroutine per connection (over TCP, Unix sockets and TLS): an idle connection then holds its
-/// pending wait and nothing more (docs/handlers.md, "Handlers without a coroutine").
+/// coroutine per connection (over every transport: TCP, Unix sockets, TLS, WebSocket): an idle
+/// connection then holds its pending wait and nothing more (docs/handlers.md, "Handlers without
+/// a coroutine").
 template <typename OnConnect, typename OnMessage, typename OnError, typename OnDisconnect>
 class callback_handler {
   template <typename Connection>

@@ -651,10 +651,10 @@ class connection_core : public ref_counted, private deadline_entry {
 
   // A readiness_stream's wait for input, holding no read buffer; `handler(error)` is cancelled
   // through its own cancellation slot or by the read timeout (read_cancel_ and
-  // cancel_input_wait()). A stream over a socket (tls_stream::socket()) waits on that socket as
-  // a descriptor stream does (inline_wait.hpp: 88 bytes in the reactor, where Asio's async_wait
-  // takes 201, on every idle connection); poll_input() has just found the socket empty, as
-  // that wait requires.
+  // cancel_input_wait()). A stream over a socket (tls_stream::socket(), and WebSocket's over
+  // TLS) waits on that socket as a descriptor stream does (inline_wait.hpp: 88 bytes in the
+  // reactor, where Asio's async_wait takes 201, on every idle connection); poll_input() has just
+  // found the socket empty, as that wait requires.
   template <typename Handler>
   void wait_for_input(Handler handler) {
     if constexpr (requires { stream_.socket(); }) {
