@@ -50,8 +50,7 @@ class websocket_stream {
             next_.async_read_some(into, std::move(handler));
             return;
           }
-          const std::size_t count = asio::buffer_copy(into, asio::buffer(unread_));
-          unread_.erase(0, count);
+          const std::size_t count = take_unread(into);
           const auto executor = asio::get_associated_executor(handler, get_executor());
           asio::post(executor, [handler = std::move(handler), count]() mutable {
             std::move(handler)(std::error_code{}, count);
@@ -66,13 +65,9 @@ class websocket_stream {
   template <typename Buffers>
   std::size_t read_some(const Buffers& buffers,
                         std::error_code& error) requires is_descriptor_stream_v<Next> {
-    if (!unread_.empty()) {
-      error = {};
-      const std::size_t count = asio::buffer_copy(buffers, asio::buffer(unread_));
-      unread_.erase(0, count);
-      return count;
-    }
-    return next_.read_some(buffers, error);
+    if (unread_.empty()) return next_.read_some(buffers, error);
+    error = {};
+    return take_unread(buffers);
   }
 
   /// Over a TLS stream: whether a read may complete now (the bytes left over from the
@@ -148,6 +143,14 @@ class websocket_stream {
   }
 
  private:
+  // Moves the bytes left over from the handshake into `buffers`, as many as fit.
+  template <typename Buffers>
+  std::size_t take_unread(const Buffers& buffers) {
+    const std::size_t count = asio::buffer_copy(buffers, asio::buffer(unread_));
+    unread_.erase(0, count);
+    return count;
+  }
+
   Next next_;
   std::string unread_;  // Received after the handshake, not yet read.
   http_request request_;

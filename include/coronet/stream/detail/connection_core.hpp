@@ -669,14 +669,12 @@ class connection_core : public ref_counted, private deadline_entry {
 
   // Cancels a wait for input in the reactor (a socket's), which read_cancel_ does not reach.
   void cancel_input_wait() {
-    if constexpr (is_descriptor_stream_v<Stream>) {
-      cancel_readable_wait(stream_, deadlines_->reactor());
-    } else if constexpr (requires { stream_.socket(); }) {
-      cancel_readable_wait(stream_.socket(), deadlines_->reactor());
+    if constexpr (is_descriptor_stream_v<Stream> || requires { stream_.socket(); }) {
+      cancel_readable_wait(readable_socket(), deadlines_->reactor());
     }
   }
 
-  // The socket a stream read without waiting waits on: itself, or the one under it.
+  // The socket whose readability a connection waits for: the stream itself, or the one under it.
   auto& readable_socket() noexcept {
     if constexpr (is_descriptor_stream_v<Stream>) {
       return stream_;
