@@ -2,6 +2,8 @@
 // and the limits a server needs against hostile clients.
 #include "coronet/tls/tls_context.hpp"
 
+#include "coronet/tls/detail/tls_engine.hpp"
+
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
@@ -143,6 +145,7 @@ tls_server_context::tls_server_context(const tls_server_options& options)
       throw tls_config_error("tls: verify_client needs client_ca_file");
     }
     SSL_CTX_set_client_hello_cb(native, check_client_hello, nullptr);
+    if (!options.keep_ssl_object) detail::tls_engine::install_secret_capture(native);
     if (!alpn_wire_.empty()) SSL_CTX_set_alpn_select_cb(native, select_protocol, &alpn_wire_);
   };
   alpn_wire_ = alpn_wire_format(options.alpn);

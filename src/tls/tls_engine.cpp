@@ -1,13 +1,17 @@
 // coronet's TLS record engine: the SSL object, the BIO that feeds it from our ciphertext buffers,
-// and the bounded buffers themselves (see tls_engine.hpp for who drives the socket).
+// and the bounded buffers themselves (see tls_engine.hpp for who drives the socket). What runs
+// once the SSL object is gone is in tls_engine_records.cpp.
 #include "coronet/tls/detail/tls_engine.hpp"
 
 #include <openssl/bio.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 
 #include <algorithm>
 #include <cstring>
+#include <string_view>
 #include <utility>
 
 #include <asio/error.hpp>
@@ -70,7 +74,57 @@ struct tls_bio_access {
   }
 };
 
+tls_engine::captured_secrets::~captured_secrets() {
+  OPENSSL_cleanse(this, sizeof *this);
+}
+
+// OpenSSL gives a context's key-log callback each secret of a handshake as a line of the NSS
+// key log format ("LABEL <client random> <secret>", hexadecimal); the engine of the SSL object
+// keeps the two it needs. Nothing is logged anywhere.
+struct tls_secret_capture {
+  static int engine_index() {
+    static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+    return index;
+  }
+
+  static void receive(const SSL* ssl, const char* line) {
+    auto* engine = static_cast<tls_engine*>(SSL_get_ex_data(ssl, engine_index()));
+    if (engine == nullptr || !engine->may_hand_over_) return;
+    const std::string_view text{line};
+    const bool client = text.starts_with("CLIENT_TRAFFIC_SECRET_0 ");
+    if (!client && !text.starts_with("SERVER_TRAFFIC_SECRET_0 ")) return;
+    const std::string_view hex = text.substr(text.rfind(' ') + 1);
+    if (!engine->secrets_) engine->secrets_ = std::make_unique<tls_engine::captured_secrets>();
+    tls13_secret& secret = client ? engine->secrets_->client : engine->secrets_->server;
+    secret.size = 0;
+    if (hex.size() % 2 != 0 || hex.size() / 2 > secret.bytes.size()) return;
+    long length = 0;
+    const std::string text_copy{hex};
+    if (unsigned char* bytes = OPENSSL_hexstr2buf(text_copy.c_str(), &length)) {
+      std::memcpy(secret.bytes.data(), bytes, static_cast<std::size_t>(length));
+      secret.size = static_cast<std::uint8_t>(length);
+      OPENSSL_clear_free(bytes, static_cast<std::size_t>(length));
+    }
+  }
+};
+
+void tls_engine::install_secret_capture(ssl_ctx_st* context) {
+  tls_secret_capture::engine_index();  // Made before any handshake, on this thread.
+  SSL_CTX_set_keylog_callback(context, tls_secret_capture::receive);
+}
+
 namespace {
+
+std::string one_line(X509_NAME* name) {
+  BIO* bio = BIO_new(BIO_s_mem());
+  if (bio == nullptr) return {};
+  X509_NAME_print_ex(bio, name, 0, XN_FLAG_RFC2253);
+  char* data = nullptr;
+  const long size = BIO_get_mem_data(bio, &data);
+  std::string text(data, static_cast<std::size_t>(size));
+  BIO_free(bio);
+  return text;
+}
 
 // Plaintext gathered from small buffers into one record at a time.
 constexpr std::size_t record_plaintext = 16 * 1024;
@@ -95,6 +149,7 @@ tls_engine::tls_engine(socket_type socket, ssl_ctx_st* context) : socket_{std::m
   }
   BIO_set_data(bio, this);
   SSL_set_bio(ssl_, bio, bio);  // One reference, owned by the SSL object from here.
+  SSL_set_ex_data(ssl_, tls_secret_capture::engine_index(), this);
   // Partial writes and a moving buffer: a write gathers small buffers into a record of its own
   // copy, and retries continue from where the socket stopped. Buffers released while idle.
   SSL_set_mode(ssl_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
@@ -112,6 +167,11 @@ tls_engine::~tls_engine() {
 void tls_engine::set_server(bool server) {
   if (server) {
     SSL_set_accept_state(ssl_);
+    may_hand_over_ =
+        SSL_CTX_get_keylog_callback(SSL_get_SSL_CTX(ssl_)) == tls_secret_capture::receive;
+    // SSL must take no record beyond the handshake's last, which the records layer will open:
+    // without read-ahead it reads a record's header, then exactly its body.
+    if (may_hand_over_) SSL_set_read_ahead(ssl_, 0);
   } else {
     SSL_set_connect_state(ssl_);
   }
@@ -141,12 +201,39 @@ tls_step tls_engine::result_of(int returned, std::size_t count) {
 
 tls_step tls_engine::handshake() {
   ERR_clear_error();
+  const std::size_t buffered = output_end_ - output_begin_;
   const int returned = SSL_do_handshake(ssl_);
-  if (returned == 1) return {};
-  return result_of(returned, 0);
+  if (returned != 1) return result_of(returned, 0);
+  if (may_hand_over_) {
+    may_hand_over_ = false;
+    go_on_without_ssl(buffered);
+    if (ssl_ != nullptr) SSL_set_read_ahead(ssl_, 1);  // It stays: take whole records again.
+  }
+  secrets_.reset();
+  return {};
+}
+
+tls_peer tls_engine::peer() const {
+  if (ssl_ == nullptr) return kept_peer_ ? *kept_peer_ : tls_peer{};
+  tls_peer peer;
+  if (X509* certificate = SSL_get0_peer_certificate(ssl_)) {
+    peer.has_certificate = true;
+    peer.verified = SSL_get_verify_result(ssl_) == X509_V_OK;
+    peer.subject = one_line(X509_get_subject_name(certificate));
+  }
+  peer.version = SSL_get_version(ssl_);
+  const unsigned char* protocol = nullptr;
+  unsigned int length = 0;
+  SSL_get0_alpn_selected(ssl_, &protocol, &length);
+  if (protocol != nullptr) peer.alpn.assign(reinterpret_cast<const char*>(protocol), length);
+  if (const char* name = SSL_get_servername(ssl_, TLSEXT_NAMETYPE_host_name))
+    peer.server_name = name;
+  peer.resumed = SSL_session_reused(ssl_) == 1;
+  return peer;
 }
 
 tls_step tls_engine::read(const asio::mutable_buffer* into, std::size_t count) {
+  if (records_) return read_records(into, count);
   std::size_t total = 0;
   for (std::size_t i = 0; i < count; ++i) {
     auto* at = static_cast<char*>(into[i].data());
@@ -173,6 +260,7 @@ tls_step tls_engine::read(const asio::mutable_buffer* into, std::size_t count) {
 }
 
 tls_step tls_engine::write(const asio::const_buffer* from, std::size_t count) {
+  if (records_) return write_records(from, count);
   std::size_t wanted = 0;
   for (std::size_t i = 0; i < count; ++i)
     wanted += from[i].size();
@@ -231,6 +319,7 @@ tls_step tls_engine::write(const asio::const_buffer* from, std::size_t count) {
 
 tls_step tls_engine::send_close_notify() {
   if (close_notify_sent_) return {};
+  if (records_) return send_close_notify_record();
   ERR_clear_error();
   const int returned = SSL_shutdown(ssl_);
   if (returned >= 0) {  // 0: sent, the peer's not yet received; 1: both.
@@ -241,6 +330,7 @@ tls_step tls_engine::send_close_notify() {
 }
 
 tls_step tls_engine::discard_until_close_notify() {
+  if (records_) return discard_records_until_close_notify();
   char scratch[4096];
   while (true) {
     ERR_clear_error();
@@ -254,10 +344,12 @@ tls_step tls_engine::discard_until_close_notify() {
 }
 
 bool tls_engine::received_close_notify() const noexcept {
+  if (ssl_ == nullptr) return close_notify_received_;
   return (SSL_get_shutdown(ssl_) & SSL_RECEIVED_SHUTDOWN) != 0;
 }
 
 bool tls_engine::has_buffered_input() const noexcept {
+  if (ssl_ == nullptr) return input_end_ > input_begin_ || plain_size_ > 0;
   return input_end_ > input_begin_ || SSL_has_pending(ssl_) == 1;
 }
 
@@ -273,9 +365,9 @@ std::size_t tls_engine::take_input(char* into, std::size_t size) {
 }
 
 void tls_engine::release_input() noexcept {
-  if (input_end_ == input_begin_) {
+  if (input_end_ == input_begin_ && plain_size_ == 0) {
     input_.reset();
-    input_capacity_ = input_begin_ = input_end_ = 0;
+    input_capacity_ = input_begin_ = input_end_ = plain_begin_ = 0;
   }
 }
 
@@ -292,6 +384,8 @@ bool tls_engine::poll_input() {
 std::error_code tls_engine::read_now() {
   if (closed_) return asio::error::operation_aborted;
   if (deferred_error_) return std::exchange(deferred_error_, {});
+  if (plain_size_ > 0)
+    return {};  // A read has plaintext to take first (it lies before input_begin_).
   if (input_capacity_ == 0) {
     input_.reset(new char[input_chunk]);
     input_capacity_ = static_cast<std::uint32_t>(input_chunk);
@@ -310,15 +404,27 @@ std::error_code tls_engine::read_now() {
   }
   if (error == asio::error::eof) socket_eof_ = true;
   release_input();  // Nothing came: wait without a buffer.
+  if (records_ && input_capacity_ == 0) records_->release_contexts();  // And without ciphers.
   return error ? error : make_error_code(asio::error::would_block);
 }
 
 bool tls_engine::append_output(const char* bytes, std::size_t size) {
+  if (size == 0) return true;
+  char* room = output_room(size);
+  if (room == nullptr) return false;
+  if (bytes != nullptr && size > 0) {
+    std::memcpy(room, bytes, size);
+    output_end_ += static_cast<std::uint32_t>(size);
+  }
+  return true;
+}
+
+char* tls_engine::output_room(std::size_t size) {
   const std::size_t used = output_end_ - output_begin_;
   if (output_end_ + size > output_capacity_) {
     // Bytes in flight must not move: without the writer's role, compact or grow; with it, only
     // what fits behind them goes in.
-    if (writer_busy_ || used + size > max_output) return false;
+    if (writer_busy_ || used + size > max_output) return nullptr;
     const std::size_t capacity = std::min(max_output, std::max(used + size, std::size_t{4096}));
     if (capacity > output_capacity_) {
       std::unique_ptr<char[]> grown{new char[capacity]};
@@ -331,11 +437,7 @@ bool tls_engine::append_output(const char* bytes, std::size_t size) {
     output_begin_ = 0;
     output_end_ = static_cast<std::uint32_t>(used);
   }
-  if (bytes != nullptr && size > 0) {
-    std::memcpy(output_.get() + output_end_, bytes, size);
-    output_end_ += static_cast<std::uint32_t>(size);
-  }
-  return true;
+  return output_.get() + output_end_;
 }
 
 void tls_engine::end_writing(std::size_t count) {

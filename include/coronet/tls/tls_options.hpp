@@ -41,6 +41,12 @@ struct tls_server_options {
   std::vector<std::string> alpn;
   /// Session resumption with tickets: a returning client skips most of the handshake. Default on.
   bool session_tickets = true;
+  /// Keep OpenSSL's SSL object for each connection's whole life, so tls_stream::native_handle()
+  /// stays valid after the handshake. Default false: a connection that negotiated TLS 1.3 with
+  /// AES-GCM or ChaCha20-Poly1305 frees it after the handshake and coronet's record layer
+  /// protects its records, which takes an idle connection from about 16 KiB to about 2 KiB
+  /// (docs/tls.md, "After the handshake"). TLS 1.2 connections always keep it.
+  bool keep_ssl_object = false;
 };
 
 /// A TLS client's options (see connect_tls).

@@ -24,25 +24,9 @@
 
 #include "coronet/tls/detail/tls_engine.hpp"
 #include "coronet/tls/detail/tls_operations.hpp"
+#include "coronet/tls/tls_peer.hpp"
 
 namespace coronet {
-
-/// What a handler can learn about the peer of a TLS connection (after the handshake).
-struct tls_peer {
-  /// The peer presented a certificate.
-  bool has_certificate = false;
-  /// That certificate chained to a trusted CA (always true with verify_client).
-  bool verified = false;
-  /// Its subject, one line ("CN=coronet-client,O=..."); empty without a certificate.
-  std::string subject;
-  /// The negotiated protocol version ("TLSv1.3") and ALPN protocol (empty when none).
-  std::string version;
-  std::string alpn;
-  /// The name the client asked for (SNI); empty when it sent none.
-  std::string server_name;
-  /// This connection resumed an earlier session (a shorter handshake).
-  bool resumed = false;
-};
 
 /// A TLS connection over TCP (see the file comment). Like an Asio stream: one read and one write
 /// may be in progress at once; the handshake and async_close_notify run alone.
@@ -162,6 +146,8 @@ class tls_stream {
   std::size_t buffered_bytes() const noexcept { return engine_->buffered_bytes(); }
 
   /// OpenSSL's SSL object, for what this class does not cover (host name checks, session data).
+  /// Null after a server's TLS 1.3 handshake unless tls_server_options::keep_ssl_object: then
+  /// coronet's record layer protects the records and the SSL object is freed.
   ssl_st* native_handle() const noexcept { return engine_->native_handle(); }
   /// The TCP socket under the TLS (socket options; never read or write it directly).
   socket_type& socket() noexcept { return engine_->socket(); }

@@ -26,6 +26,14 @@
 // final (the peer ended TCP: reads end, as truncated unless close_notify came first);
 // input_ holds bytes only while SSL has not consumed them, output_ only until the socket took
 // them: both are freed when drained, so an idle connection holds neither.
+//
+// After the handshake. A server connection that negotiated TLS 1.3 with one of the default
+// cipher suites frees its SSL object and goes on with tls13_records (records_, see
+// tls13_records.hpp for why): OpenSSL hands the application traffic secrets to a key-log
+// callback of the server's context (install_secret_capture), and the engine counts the session
+// tickets the handshake sealed. From then on ssl_ is null, input_ also holds the plaintext of
+// the last opened record until it is read (plain_begin_, plain_size_), and what SSL answered
+// before (alerts, KeyUpdate) the engine seals itself. Everything else above is unchanged.
 #pragma once
 
 #include "coronet/tls/tls_enabled.hpp"
@@ -38,6 +46,9 @@
 
 #include <asio/buffer.hpp>
 #include <asio/ip/tcp.hpp>
+
+#include "coronet/tls/detail/tls13_records.hpp"
+#include "coronet/tls/tls_peer.hpp"
 
 struct ssl_st;
 struct ssl_ctx_st;
@@ -88,8 +99,17 @@ class tls_engine {
   tls_engine(const tls_engine&) = delete;
   tls_engine& operator=(const tls_engine&) = delete;
 
+  /// Lets the server connections of `context` free their SSL object after a TLS 1.3
+  /// handshake (see the file comment): installs the callback that receives the traffic secrets.
+  static void install_secret_capture(ssl_ctx_st* context);
+
+  /// The SSL object; null once the connection went on without it (after_handshake_records).
   ssl_st* native_handle() const noexcept { return ssl_; }
   socket_type& socket() noexcept { return socket_; }
+  /// The records are protected by coronet's TLS 1.3 record layer, not by OpenSSL.
+  bool after_handshake_records() const noexcept { return records_ != nullptr; }
+  /// The peer as the handshake left it (kept when the SSL object is freed).
+  tls_peer peer() const;
 
   // ---- SSL calls (no I/O: ciphertext comes from input_ and goes to output_) ------------------
 
@@ -171,20 +191,42 @@ class tls_engine {
       if (auto operation = std::move(slot)) operation->resume();
     }
   }
+  // The application traffic secrets of a handshake that may hand over to tls13_records
+  // (wiped when freed).
+  struct captured_secrets {
+    tls13_secret client;
+    tls13_secret server;
+    ~captured_secrets();
+  };
+  friend struct tls_secret_capture;
+
   tls_step result_of(int returned, std::size_t count);
   std::size_t take_input(char* into, std::size_t size);
   bool append_output(const char* bytes, std::size_t size);
+  char* output_room(std::size_t size);
   void release_input() noexcept;
+  void go_on_without_ssl(std::size_t handshake_output);
+  // The same calls once records_ protects the records.
+  tls_step read_records(const asio::mutable_buffer* into, std::size_t count);
+  tls_step write_records(const asio::const_buffer* from, std::size_t count);
+  tls_step send_close_notify_record();
+  tls_step discard_records_until_close_notify();
+  tls13_records::opened open_next_record();
+  void seal_alert(std::uint8_t description);
 
   socket_type socket_;
   ssl_st* ssl_ = nullptr;
   std::unique_ptr<char[]> input_;
   std::unique_ptr<char[]> output_;
+  std::unique_ptr<tls13_records> records_;
+  std::unique_ptr<captured_secrets> secrets_;  // During a handshake that may hand over.
+  std::unique_ptr<tls_peer> kept_peer_;        // Once ssl_ is freed.
   std::unique_ptr<tls_parked> parked_[2];
   std::error_code deferred_error_;  // A socket error poll_input() found, for the next read_now.
   // Offsets, 32 bits: both buffers are bounded far below 4 GiB.
   std::uint32_t input_begin_ = 0, input_end_ = 0, input_capacity_ = 0;
   std::uint32_t output_begin_ = 0, output_end_ = 0, output_capacity_ = 0;
+  std::uint32_t plain_begin_ = 0, plain_size_ = 0;  // records_: the plaintext not yet read.
   bool reader_busy_ = false;
   bool writer_busy_ = false;
   bool closed_ = false;
@@ -192,6 +234,8 @@ class tls_engine {
   bool truncated_ = false;
   bool close_notify_sent_ = false;
   bool input_ended_ = false;  // A read met close_notify or a failure: reads end without waiting.
+  bool close_notify_received_ = false;  // records_: the peer's close_notify came.
+  bool may_hand_over_ = false;          // A server whose context captures secrets.
 };
 
 }  // namespace coronet::detail
