@@ -61,9 +61,15 @@ struct tls_bio_access {
     return 1;
   }
 
+  // The BIO type of ours, to tell our BIO from another.
+  static int type() {
+    static const int made = BIO_get_new_index() | BIO_TYPE_SOURCE_SINK;
+    return made;
+  }
+
   static BIO_METHOD* method() {
     static BIO_METHOD* const made = [] {
-      BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "coronet tls");
+      BIO_METHOD* m = BIO_meth_new(type(), "coronet tls");
       BIO_meth_set_read_ex(m, read);
       BIO_meth_set_write_ex(m, write);
       BIO_meth_set_ctrl(m, control);
@@ -82,14 +88,12 @@ tls_engine::captured_secrets::~captured_secrets() {
 // key log format ("LABEL <client random> <secret>", hexadecimal); the engine of the SSL object
 // keeps the two it needs. Nothing is logged anywhere.
 struct tls_secret_capture {
-  static int engine_index() {
-    static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
-    return index;
-  }
-
   static void receive(const SSL* ssl, const char* line) {
-    auto* engine = static_cast<tls_engine*>(SSL_get_ex_data(ssl, engine_index()));
-    if (engine == nullptr || !engine->may_hand_over_) return;
+    // The engine is the data of the SSL object's BIO (an SSL object of ours has ours).
+    BIO* bio = SSL_get_rbio(ssl);
+    if (bio == nullptr || BIO_method_type(bio) != tls_bio_access::type()) return;
+    tls_engine* engine = &tls_bio_access::of(bio);
+    if (!engine->may_hand_over_) return;
     const std::string_view text{line};
     const bool client = text.starts_with("CLIENT_TRAFFIC_SECRET_0 ");
     if (!client && !text.starts_with("SERVER_TRAFFIC_SECRET_0 ")) return;
@@ -109,7 +113,7 @@ struct tls_secret_capture {
 };
 
 void tls_engine::install_secret_capture(ssl_ctx_st* context) {
-  tls_secret_capture::engine_index();  // Made before any handshake, on this thread.
+  tls_bio_access::method();  // Made before any handshake, on this thread.
   SSL_CTX_set_keylog_callback(context, tls_secret_capture::receive);
 }
 
@@ -149,7 +153,6 @@ tls_engine::tls_engine(socket_type socket, ssl_ctx_st* context) : socket_{std::m
   }
   BIO_set_data(bio, this);
   SSL_set_bio(ssl_, bio, bio);  // One reference, owned by the SSL object from here.
-  SSL_set_ex_data(ssl_, tls_secret_capture::engine_index(), this);
   // Partial writes and a moving buffer: a write gathers small buffers into a record of its own
   // copy, and retries continue from where the socket stopped. Buffers released while idle.
   SSL_set_mode(ssl_, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER |
@@ -214,7 +217,7 @@ tls_step tls_engine::handshake() {
 }
 
 tls_peer tls_engine::peer() const {
-  if (ssl_ == nullptr) return kept_peer_ ? *kept_peer_ : tls_peer{};
+  if (ssl_ == nullptr) return handed_over_ ? handed_over_->peer : tls_peer{};
   tls_peer peer;
   if (X509* certificate = SSL_get0_peer_certificate(ssl_)) {
     peer.has_certificate = true;
@@ -233,7 +236,7 @@ tls_peer tls_engine::peer() const {
 }
 
 tls_step tls_engine::read(const asio::mutable_buffer* into, std::size_t count) {
-  if (records_) return read_records(into, count);
+  if (handed_over_) return read_records(into, count);
   std::size_t total = 0;
   for (std::size_t i = 0; i < count; ++i) {
     auto* at = static_cast<char*>(into[i].data());
@@ -260,7 +263,7 @@ tls_step tls_engine::read(const asio::mutable_buffer* into, std::size_t count) {
 }
 
 tls_step tls_engine::write(const asio::const_buffer* from, std::size_t count) {
-  if (records_) return write_records(from, count);
+  if (handed_over_) return write_records(from, count);
   std::size_t wanted = 0;
   for (std::size_t i = 0; i < count; ++i)
     wanted += from[i].size();
@@ -319,7 +322,7 @@ tls_step tls_engine::write(const asio::const_buffer* from, std::size_t count) {
 
 tls_step tls_engine::send_close_notify() {
   if (close_notify_sent_) return {};
-  if (records_) return send_close_notify_record();
+  if (handed_over_) return send_close_notify_record();
   ERR_clear_error();
   const int returned = SSL_shutdown(ssl_);
   if (returned >= 0) {  // 0: sent, the peer's not yet received; 1: both.
@@ -330,7 +333,7 @@ tls_step tls_engine::send_close_notify() {
 }
 
 tls_step tls_engine::discard_until_close_notify() {
-  if (records_) return discard_records_until_close_notify();
+  if (handed_over_) return discard_records_until_close_notify();
   char scratch[4096];
   while (true) {
     ERR_clear_error();
@@ -404,7 +407,7 @@ std::error_code tls_engine::read_now() {
   }
   if (error == asio::error::eof) socket_eof_ = true;
   release_input();  // Nothing came: wait without a buffer.
-  if (records_ && input_capacity_ == 0) records_->release_contexts();  // And without ciphers.
+  if (handed_over_ && input_capacity_ == 0) records().release_contexts();  // And without ciphers.
   return error ? error : make_error_code(asio::error::would_block);
 }
 

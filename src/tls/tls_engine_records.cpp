@@ -49,23 +49,22 @@ void tls_engine::go_on_without_ssl(std::size_t handshake_output) {
   }
   if (at != end) return;
   try {
-    records_ = std::make_unique<tls13_records>(*suite, secrets_->client, secrets_->server, tickets);
+    handed_over_ = std::make_unique<after_handshake>(*suite, *secrets_, tickets, peer());
   } catch (const std::system_error&) {
     return;  // OpenSSL could not derive the keys: SSL stays and protects the records.
   }
-  kept_peer_ = std::make_unique<tls_peer>(peer());
   SSL_free(ssl_);
   ssl_ = nullptr;
 }
 
 tls13_records::opened tls_engine::open_next_record() {
-  return records_->open(bytes_of(input_.get()) + input_begin_, input_end_ - input_begin_);
+  return records().open(bytes_of(input_.get()) + input_begin_, input_end_ - input_begin_);
 }
 
 void tls_engine::seal_alert(std::uint8_t description) {
   if (close_notify_sent_) return;  // Nothing may follow close_notify.
   if (char* room = output_room(records::sealed_size(2))) {
-    output_end_ += static_cast<std::uint32_t>(records_->seal_alert(bytes_of(room), description));
+    output_end_ += static_cast<std::uint32_t>(records().seal_alert(bytes_of(room), description));
   }
 }
 
@@ -103,9 +102,9 @@ tls_step tls_engine::read_records(const asio::mutable_buffer* into, std::size_t 
           input_begin_ += static_cast<std::uint32_t>(record.record_size);
           // The peer asked for our KeyUpdate: it goes out now if there is room (else before our
           // next data, as RFC 8446 4.6.3 requires).
-          if (records_->key_update_due() && !close_notify_sent_) {
+          if (records().key_update_due() && !close_notify_sent_) {
             if (char* room = output_room(records::sealed_size(5))) {
-              output_end_ += static_cast<std::uint32_t>(records_->seal_key_update(bytes_of(room)));
+              output_end_ += static_cast<std::uint32_t>(records().seal_key_update(bytes_of(room)));
             }
           }
           continue;
@@ -128,7 +127,7 @@ tls_step tls_engine::read_records(const asio::mutable_buffer* into, std::size_t 
 }
 
 tls_step tls_engine::write_records(const asio::const_buffer* from, std::size_t count) {
-  if (const std::error_code failure = records_->failure()) return {tls_want::failed, 0, failure};
+  if (const std::error_code failure = records().failure()) return {tls_want::failed, 0, failure};
   if (close_notify_sent_) {
     return {tls_want::failed,
             0,
@@ -144,10 +143,10 @@ tls_step tls_engine::write_records(const asio::const_buffer* from, std::size_t c
                                    (wanted / records::max_plaintext + 1) * records::sealed_size(0);
   if (!writer_busy_ && output_capacity_ < (output_end_ - output_begin_) + room_for_all)
     output_room(room_for_all);
-  if (records_->key_update_due()) {
+  if (records().key_update_due()) {
     char* room = output_room(records::sealed_size(5));
     if (room == nullptr) return {tls_want::output, 0, {}};
-    const std::size_t sealed = records_->seal_key_update(bytes_of(room));
+    const std::size_t sealed = records().seal_key_update(bytes_of(room));
     if (sealed == 0) return {tls_want::failed, 0, make_error_code(std::errc::not_enough_memory)};
     output_end_ += static_cast<std::uint32_t>(sealed);
   }
@@ -169,7 +168,7 @@ tls_step tls_engine::write_records(const asio::const_buffer* from, std::size_t c
       offset += take;
     }
     const std::size_t sealed =
-        records_->seal(bytes_of(record), size, tls13_content::application_data);
+        records().seal(bytes_of(record), size, tls13_content::application_data);
     if (sealed == 0) {
       if (total > 0) break;
       return {tls_want::failed, 0, make_error_code(std::errc::not_enough_memory)};
@@ -184,7 +183,7 @@ tls_step tls_engine::write_records(const asio::const_buffer* from, std::size_t c
 tls_step tls_engine::send_close_notify_record() {
   char* room = output_room(records::sealed_size(2));
   if (room == nullptr) return {tls_want::output, 0, {}};
-  const std::size_t sealed = records_->seal_alert(bytes_of(room), SSL_AD_CLOSE_NOTIFY);
+  const std::size_t sealed = records().seal_alert(bytes_of(room), SSL_AD_CLOSE_NOTIFY);
   if (sealed == 0) return {tls_want::failed, 0, make_error_code(std::errc::not_enough_memory)};
   output_end_ += static_cast<std::uint32_t>(sealed);
   close_notify_sent_ = true;

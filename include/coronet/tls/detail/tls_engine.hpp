@@ -28,7 +28,7 @@
 // them: both are freed when drained, so an idle connection holds neither.
 //
 // After the handshake. A server connection that negotiated TLS 1.3 with one of the default
-// cipher suites frees its SSL object and goes on with tls13_records (records_, see
+// cipher suites frees its SSL object and goes on with tls13_records (handed_over_, see
 // tls13_records.hpp for why): OpenSSL hands the application traffic secrets to a key-log
 // callback of the server's context (install_secret_capture), and the engine counts the session
 // tickets the handshake sealed. From then on ssl_ is null, input_ also holds the plaintext of
@@ -107,7 +107,7 @@ class tls_engine {
   ssl_st* native_handle() const noexcept { return ssl_; }
   socket_type& socket() noexcept { return socket_; }
   /// The records are protected by coronet's TLS 1.3 record layer, not by OpenSSL.
-  bool after_handshake_records() const noexcept { return records_ != nullptr; }
+  bool after_handshake_records() const noexcept { return handed_over_ != nullptr; }
   /// The peer as the handshake left it (kept when the SSL object is freed).
   tls_peer peer() const;
 
@@ -199,6 +199,16 @@ class tls_engine {
     ~captured_secrets();
   };
   friend struct tls_secret_capture;
+  // What replaces the SSL object once it is freed: the record layer, and what the handshake
+  // told about the peer (one allocation).
+  struct after_handshake {
+    after_handshake(tls13_suite suite, const captured_secrets& secrets, std::uint64_t tickets,
+                    tls_peer peer)
+        : records{suite, secrets.client, secrets.server, tickets}, peer{std::move(peer)} {}
+    tls13_records records;
+    tls_peer peer;
+  };
+  tls13_records& records() noexcept { return handed_over_->records; }
 
   tls_step result_of(int returned, std::size_t count);
   std::size_t take_input(char* into, std::size_t size);
@@ -206,7 +216,7 @@ class tls_engine {
   char* output_room(std::size_t size);
   void release_input() noexcept;
   void go_on_without_ssl(std::size_t handshake_output);
-  // The same calls once records_ protects the records.
+  // The same calls once the record layer protects the records.
   tls_step read_records(const asio::mutable_buffer* into, std::size_t count);
   tls_step write_records(const asio::const_buffer* from, std::size_t count);
   tls_step send_close_notify_record();
@@ -218,15 +228,15 @@ class tls_engine {
   ssl_st* ssl_ = nullptr;
   std::unique_ptr<char[]> input_;
   std::unique_ptr<char[]> output_;
-  std::unique_ptr<tls13_records> records_;
-  std::unique_ptr<captured_secrets> secrets_;  // During a handshake that may hand over.
-  std::unique_ptr<tls_peer> kept_peer_;        // Once ssl_ is freed.
+  std::unique_ptr<after_handshake> handed_over_;  // Once ssl_ is freed.
+  std::unique_ptr<captured_secrets> secrets_;     // During a handshake that may hand over.
   std::unique_ptr<tls_parked> parked_[2];
   std::error_code deferred_error_;  // A socket error poll_input() found, for the next read_now.
   // Offsets, 32 bits: both buffers are bounded far below 4 GiB.
   std::uint32_t input_begin_ = 0, input_end_ = 0, input_capacity_ = 0;
   std::uint32_t output_begin_ = 0, output_end_ = 0, output_capacity_ = 0;
-  std::uint32_t plain_begin_ = 0, plain_size_ = 0;  // records_: the plaintext not yet read.
+  std::uint32_t plain_begin_ = 0,
+                plain_size_ = 0;  // The plaintext of an opened record not yet read.
   bool reader_busy_ = false;
   bool writer_busy_ = false;
   bool closed_ = false;
@@ -234,7 +244,7 @@ class tls_engine {
   bool truncated_ = false;
   bool close_notify_sent_ = false;
   bool input_ended_ = false;  // A read met close_notify or a failure: reads end without waiting.
-  bool close_notify_received_ = false;  // records_: the peer's close_notify came.
+  bool close_notify_received_ = false;  // Without SSL: the peer's close_notify came.
   bool may_hand_over_ = false;          // A server whose context captures secrets.
 };
 
