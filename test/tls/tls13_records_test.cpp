@@ -231,27 +231,22 @@ TEST_CASE("a TLS 1.3 KeyUpdate split across two records is put back together") {
 }
 
 TEST_CASE("a TLS 1.3 server refuses any handshake message but KeyUpdate after the handshake") {
-  connection_pair pair;
-  // A NewSessionTicket's first bytes (clients never send one) and a KeyUpdate with data after it.
-  std::vector<unsigned char> ticket =
-      seal(pair.client, std::string{"\x04\0\0\x05", 4}, tls13_content::handshake);
-  const opened result = pair.server.open(ticket.data(), ticket.size());
-  REQUIRE(result.what == opened::failed);
-  CHECK(result.alert == SSL_AD_UNEXPECTED_MESSAGE);
-
-  connection_pair other;
-  std::vector<unsigned char> trailing =
-      seal(other.client, std::string{"\x18\0\0\x01\0\x18", 6}, tls13_content::handshake);
-  const opened refused = other.server.open(trailing.data(), trailing.size());
-  REQUIRE(refused.what == opened::failed);
-  CHECK(refused.alert == SSL_AD_UNEXPECTED_MESSAGE);
-
-  connection_pair third;
-  std::vector<unsigned char> bad_request =
-      seal(third.client, std::string{"\x18\0\0\x01\x02", 5}, tls13_content::handshake);
-  const opened illegal = third.server.open(bad_request.data(), bad_request.size());
-  REQUIRE(illegal.what == opened::failed);
-  CHECK(illegal.alert == SSL_AD_ILLEGAL_PARAMETER);
+  struct refusal {
+    std::string message;
+    int alert;
+  };
+  // A NewSessionTicket's first bytes (clients never send one), a KeyUpdate with data after it
+  // in its record, and a KeyUpdate whose request is neither 0 nor 1.
+  for (const refusal& each :
+       {refusal{std::string{"\x04\0\0\x05", 4}, SSL_AD_UNEXPECTED_MESSAGE},
+        refusal{std::string{"\x18\0\0\x01\0\x18", 6}, SSL_AD_UNEXPECTED_MESSAGE},
+        refusal{std::string{"\x18\0\0\x01\x02", 5}, SSL_AD_ILLEGAL_PARAMETER}}) {
+    connection_pair pair;
+    std::vector<unsigned char> record = seal(pair.client, each.message, tls13_content::handshake);
+    const opened result = pair.server.open(record.data(), record.size());
+    REQUIRE(result.what == opened::failed);
+    CHECK(result.alert == each.alert);
+  }
 }
 
 TEST_CASE("a TLS 1.3 peer that sends only empty records or KeyUpdates is cut off") {
