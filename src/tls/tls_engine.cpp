@@ -97,14 +97,15 @@ struct tls_secret_capture {
     const std::string_view text{line};
     const bool client = text.starts_with("CLIENT_TRAFFIC_SECRET_0 ");
     if (!client && !text.starts_with("SERVER_TRAFFIC_SECRET_0 ")) return;
-    const std::string_view hex = text.substr(text.rfind(' ') + 1);
+    // The secret is the line's last field, so its text ends where the line does.
+    const char* hex = line + text.rfind(' ') + 1;
+    const std::size_t digits = text.size() - static_cast<std::size_t>(hex - line);
     if (!engine->secrets_) engine->secrets_ = std::make_unique<tls_engine::captured_secrets>();
     tls13_secret& secret = client ? engine->secrets_->client : engine->secrets_->server;
     secret.size = 0;
-    if (hex.size() % 2 != 0 || hex.size() / 2 > secret.bytes.size()) return;
+    if (digits % 2 != 0 || digits / 2 > secret.bytes.size()) return;
     long length = 0;
-    const std::string text_copy{hex};
-    if (unsigned char* bytes = OPENSSL_hexstr2buf(text_copy.c_str(), &length)) {
+    if (unsigned char* bytes = OPENSSL_hexstr2buf(hex, &length)) {
       std::memcpy(secret.bytes.data(), bytes, static_cast<std::size_t>(length));
       secret.size = static_cast<std::uint8_t>(length);
       OPENSSL_clear_free(bytes, static_cast<std::size_t>(length));
@@ -172,7 +173,7 @@ void tls_engine::set_server(bool server) {
     SSL_set_accept_state(ssl_);
     may_hand_over_ =
         SSL_CTX_get_keylog_callback(SSL_get_SSL_CTX(ssl_)) == tls_secret_capture::receive;
-    // SSL must take no record beyond the handshake's last, which the records layer will open:
+    // SSL must take no record beyond the handshake's last, which the record layer will open:
     // without read-ahead it reads a record's header, then exactly its body.
     if (may_hand_over_) SSL_set_read_ahead(ssl_, 0);
   } else {

@@ -103,11 +103,9 @@ class tls_engine {
   /// handshake (see the file comment): installs the callback that receives the traffic secrets.
   static void install_secret_capture(ssl_ctx_st* context);
 
-  /// The SSL object; null once the connection went on without it (after_handshake_records).
+  /// The SSL object; null once the connection went on without it (see the file comment).
   ssl_st* native_handle() const noexcept { return ssl_; }
   socket_type& socket() noexcept { return socket_; }
-  /// The records are protected by coronet's TLS 1.3 record layer, not by OpenSSL.
-  bool after_handshake_records() const noexcept { return handed_over_ != nullptr; }
   /// The peer as the handshake left it (kept when the SSL object is freed).
   tls_peer peer() const;
 
@@ -235,8 +233,8 @@ class tls_engine {
   // Offsets, 32 bits: both buffers are bounded far below 4 GiB.
   std::uint32_t input_begin_ = 0, input_end_ = 0, input_capacity_ = 0;
   std::uint32_t output_begin_ = 0, output_end_ = 0, output_capacity_ = 0;
-  std::uint32_t plain_begin_ = 0,
-                plain_size_ = 0;  // The plaintext of an opened record not yet read.
+  // Without SSL: where the plaintext of the last opened record, not yet read, lies in input_.
+  std::uint32_t plain_begin_ = 0, plain_size_ = 0;
   bool reader_busy_ = false;
   bool writer_busy_ = false;
   bool closed_ = false;
